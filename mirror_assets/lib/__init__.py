@@ -1,0 +1,1 @@
+"""Plain Python: DuckDB transforms, transfers and layout. Nothing here imports Dagster."""

@@ -1,0 +1,101 @@
+"""Settings: the shipped `config/mirror.toml`, a user override file, then explicit overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "mirror.toml"
+SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "sample" / "catalog"
+
+# Environment variables read by the Dagster code location (the CLI sets them from its flags).
+ENV_OVERRIDES = {
+    "MIRROR_SOURCE": "source",
+    "MIRROR_DEST": "dest",
+    "MIRROR_STAGING": "staging",
+    "MIRROR_PUBLIC_BASE_URL": "public_base_url",
+}
+
+
+class SettingsError(ValueError):
+    """The config file cannot be read or holds a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str
+    dest: str
+    staging: str
+    public_base_url: str
+    row_group_size: int
+    sort_column_count: int
+    duckdb_memory_limit: str
+    duckdb_threads: int
+    partitions: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def source_location(self) -> str:
+        """The source, with the bundled sample catalog standing in for an empty value."""
+        return self.source or str(SAMPLE_CATALOG)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Shipped defaults < `config_file` (or $MIRROR_CONFIG) < MIRROR_* env vars < `overrides`."""
+    env = os.environ if environ is None else environ
+    raw = _read_toml(SHIPPED_CONFIG)
+    config_file = config_file or env.get("MIRROR_CONFIG")
+    if config_file:
+        raw = _merge(raw, _read_toml(Path(config_file)))
+    origin = str(config_file or SHIPPED_CONFIG)
+    for var, key in ENV_OVERRIDES.items():
+        if env.get(var):
+            raw[key] = env[var]
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    duck = raw.get("duckdb", {})
+    partitions = raw.get("partitions", {})
+    if not all(
+        isinstance(cols, list) and all(isinstance(c, str) for c in cols)
+        for cols in partitions.values()
+    ):
+        raise SettingsError(f"{origin}: [partitions] values must be lists of column names")
+    try:
+        return Settings(
+            source=str(raw["source"]),
+            dest=str(raw["dest"]),
+            staging=str(raw["staging"]),
+            public_base_url=str(raw["public_base_url"]).rstrip("/"),
+            row_group_size=int(raw["row_group_size"]),
+            sort_column_count=int(raw["sort_column_count"]),
+            duckdb_memory_limit=str(duck["memory_limit"]),
+            duckdb_threads=int(duck["threads"]),
+            partitions={name: list(cols) for name, cols in partitions.items()},
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SettingsError(f"{origin}: bad or missing setting ({exc})") from None
