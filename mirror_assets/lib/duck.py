@@ -1,0 +1,27 @@
+"""DuckDB connections with bounded memory that spill to the staging disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (column name) for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(memory_limit: str, threads: int, spill_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection limited to `memory_limit` that spills into `spill_dir`."""
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={"memory_limit": memory_limit})
+    con.execute("SET temp_directory = ?", [str(spill_dir)])
+    if threads > 0:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def sql_literal(value: str | Path) -> str:
+    """A quoted SQL string literal, where DuckDB takes no bound parameter (COPY TO)."""
+    return "'" + str(value).replace("'", "''") + "'"

@@ -1,0 +1,92 @@
+"""Sidecars read by the web app: `<name>_uniqs.parquet` and `<name>_metadata.json`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from mirror_assets.lib.datastore import PATH_COLUMN, DatastoreSchema, count_rows, read_schema
+from mirror_assets.lib.duck import quote_ident, sql_literal
+from mirror_assets.lib.errors import DatastoreError, one_line
+from mirror_assets.lib.files import replace_atomically, write_json
+
+# Parquet needs one column: a datastore with no attribute columns gets this placeholder.
+_NO_COLUMNS = "_no_attribute_columns"
+
+
+@dataclass(frozen=True)
+class SidecarSummary:
+    rows: int
+    project_id: str
+    # Distinct non-null values per VARCHAR (except path) and VARCHAR[] column.
+    cardinalities: dict[str, int]
+    schema: DatastoreSchema
+
+
+def project_id_from_path(path: str | None, src: Path) -> str:
+    """`/g/data/xp65/...` -> `xp65`: the fourth `/`-separated field of a datastore path."""
+    parts = (path or "").split("/")
+    if len(parts) < 4 or not parts[3]:
+        raise DatastoreError(src, f"cannot derive project_id from first path {path!r}")
+    return parts[3]
+
+
+def _distinct_values_sql(column: str, is_list: bool) -> str:
+    value = f"unnest({quote_ident(column)})" if is_list else quote_ident(column)
+    return (
+        f"(SELECT coalesce(list(DISTINCT v ORDER BY v) FILTER (WHERE v IS NOT NULL), [])"
+        f" FROM (SELECT {value} AS v FROM src)) AS {quote_ident(column)}"
+    )
+
+
+def write_uniqs(
+    con: duckdb.DuckDBPyConnection, src: Path, schema: DatastoreSchema, rows: int, dest: Path
+) -> None:
+    """One row: each attribute column's sorted distinct values; num_records in its metadata."""
+    columns = [c for c in schema.columns if c in schema.text_columns or c in schema.list_columns]
+    selects = ", ".join(_distinct_values_sql(c, c in schema.list_columns) for c in columns)
+    query = (
+        f"WITH src AS (SELECT * FROM read_parquet({sql_literal(src)})) "
+        f"SELECT {selects or f'NULL AS {_NO_COLUMNS}'}"
+    )
+    with replace_atomically(dest) as tmp:
+        try:
+            con.execute(
+                f"COPY ({query}) TO {sql_literal(tmp)} "
+                f"(FORMAT parquet, KV_METADATA {{num_records: '{int(rows)}'}})"
+            )
+        except duckdb.Error as exc:
+            raise DatastoreError(src, f"cannot compute distinct values: {one_line(exc)}") from None
+
+
+def read_cardinalities(con: duckdb.DuckDBPyConnection, uniqs: Path) -> dict[str, int]:
+    """Distinct-value counts per column, read back from a `_uniqs.parquet` sidecar."""
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(uniqs)]).fetchall()
+    columns = [row[0] for row in described if row[0] != _NO_COLUMNS]
+    if not columns:
+        return {}
+    lengths = ", ".join(f"len({quote_ident(c)})" for c in columns)
+    counts = con.execute(f"SELECT {lengths} FROM read_parquet(?)", [str(uniqs)]).fetchall()[0]
+    return dict(zip(columns, (int(n) for n in counts), strict=True))
+
+
+def write_sidecars(
+    con: duckdb.DuckDBPyConnection, src: Path, uniqs_dest: Path, metadata_dest: Path
+) -> SidecarSummary:
+    """Write both sidecars for the datastore parquet `src`."""
+    schema = read_schema(con, src)
+    if PATH_COLUMN not in schema.columns:
+        raise DatastoreError(src, "no 'path' column, so project_id cannot be derived")
+    rows = count_rows(con, src)
+    if rows == 0:
+        raise DatastoreError(src, "the datastore has no rows")
+    first_path = con.execute(
+        f"SELECT {quote_ident(PATH_COLUMN)} FROM read_parquet(?) LIMIT 1", [str(src)]
+    ).fetchall()[0][0]
+    project_id = project_id_from_path(first_path, src)
+    write_uniqs(con, src, schema, rows, uniqs_dest)
+    cardinalities = read_cardinalities(con, uniqs_dest)
+    write_json(metadata_dest, {"project_id": project_id, "num_records": rows})
+    return SidecarSummary(rows, project_id, cardinalities, schema)

@@ -1,0 +1,42 @@
+"""Rewrite esm-datastore specs (ESM collection JSON) so `catalog_file` is the public URL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mirror_assets.lib.errors import DatastoreError
+from mirror_assets.lib.files import write_json
+
+
+def public_catalog_url(public_base_url: str, name: str, prefix: str = "") -> str:
+    """URL of datastore `name`'s parquet under `public_base_url` (and an optional key prefix)."""
+    return f"{public_base_url.rstrip('/')}/{prefix}source/{name}.parquet"
+
+
+def read_spec(src: Path) -> dict[str, Any]:
+    """Parse an ESM collection spec: a JSON object with a catalog_file key, or an error."""
+    try:
+        document = json.loads(src.read_bytes())
+    except UnicodeDecodeError as exc:
+        raise DatastoreError(src, f"not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise DatastoreError(src, f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(document, dict):
+        raise DatastoreError(src, "not an ESM collection spec (the JSON is not an object)")
+    if "catalog_file" not in document:
+        raise DatastoreError(src, "no catalog_file key in the ESM collection spec")
+    return document
+
+
+def with_catalog_file(document: dict[str, Any], url: str) -> dict[str, Any]:
+    """A copy of `document` with catalog_file set to `url`; every other key kept in order."""
+    return {key: (url if key == "catalog_file" else value) for key, value in document.items()}
+
+
+def rewrite_spec(src: Path, dest: Path, catalog_url: str) -> dict[str, Any]:
+    """Write `src` to `dest` with catalog_file = `catalog_url`; returns the rewritten document."""
+    document = with_catalog_file(read_spec(src), catalog_url)
+    write_json(dest, document)
+    return document

@@ -1,0 +1,132 @@
+import glob
+
+import pytest
+
+from mirror_assets.lib.datastore import read_schema
+from mirror_assets.lib.errors import DatastoreError
+from mirror_assets.lib.partitioning import choose_sort_columns, partition_datastore
+
+ROWS = 25_000
+
+
+@pytest.fixture
+def big_datastore(con, tmp_path):
+    """25k rows: realm (2 values) and table_id (3) to partition by; experiment (4), member (5)
+    and variable_id (7) to sort by; time_range unique."""
+    src = tmp_path / "cmip6_oi10.parquet"
+    con.execute(
+        f"""COPY (
+            SELECT '/g/data/oi10/' || i || '.nc' AS path,
+                   ['ocean', 'atmos'][i % 2 + 1] AS realm,
+                   ['Omon', 'Amon', 'day'][i % 3 + 1] AS table_id,
+                   'exp' || (hash(i) % 4) AS experiment_id,
+                   'r' || (hash(i + 1) % 5) || 'i1p1f1' AS member_id,
+                   'var' || (hash(i + 2) % 7) AS variable_id,
+                   'f' AS file_type,
+                   lpad(i::VARCHAR, 6, '0') AS time_range
+            FROM range({ROWS}) t(i)
+        ) TO '{src}' (FORMAT parquet)"""
+    )
+    return src
+
+
+CARDINALITIES = {
+    "realm": 2,
+    "table_id": 3,
+    "experiment_id": 4,
+    "member_id": 5,
+    "variable_id": 7,
+    "file_type": 1,
+    "time_range": ROWS,
+}
+
+
+def test_sort_columns_are_the_lowest_cardinality_varying_non_partition_columns(con, big_datastore):
+    schema = read_schema(con, big_datastore)
+    assert choose_sort_columns(schema, CARDINALITIES, ["realm", "table_id"], 3) == [
+        "experiment_id",
+        "member_id",
+        "variable_id",
+    ]
+    assert choose_sort_columns(schema, CARDINALITIES, [], 3) == [
+        "realm",
+        "table_id",
+        "experiment_id",
+    ]
+    tie = {**CARDINALITIES, "member_id": 4}
+    assert choose_sort_columns(schema, tie, ["realm", "table_id"], 2) == [
+        "experiment_id",
+        "member_id",
+    ]
+
+
+def _assert_sorted_with_small_row_groups(con, files, sort_cols):
+    for f in files:
+        cols = ", ".join(sort_cols)
+        inversions = con.execute(
+            f"""SELECT count(*) FROM (
+                  SELECT [{cols}] AS k, lag([{cols}]) OVER (ORDER BY file_row_number) AS prev
+                  FROM read_parquet(?, file_row_number = true)
+                ) WHERE prev IS NOT NULL AND prev > k""",
+            [f],
+        ).fetchall()[0][0]
+        assert inversions == 0, f
+        largest = con.execute(
+            "SELECT max(row_group_num_rows) FROM parquet_metadata(?)", [f]
+        ).fetchall()[0][0]
+        assert 0 < largest <= 10_000, f
+
+
+def test_hive_partitioned_sorted_output_preserves_rows(con, tmp_path, big_datastore):
+    schema = read_schema(con, big_datastore)
+    sort_cols = ["experiment_id", "member_id", "variable_id"]
+    dest = tmp_path / "out" / "cmip6_oi10.parquet"
+    summary = partition_datastore(
+        con, big_datastore, dest, schema, ["realm", "table_id"], sort_cols, 10_000
+    )
+    folders = sorted(p.relative_to(dest).parent.as_posix() for p in dest.rglob("*.parquet"))
+    assert folders == [
+        f"realm={r}/table_id={t}" for r in ("atmos", "ocean") for t in ("Amon", "Omon", "day")
+    ]
+    assert summary.rows == ROWS
+    assert summary.files == len(folders)
+    files = sorted(glob.glob(f"{dest}/**/*.parquet", recursive=True))
+    _assert_sorted_with_small_row_groups(con, files, sort_cols)
+    # The hive folder reads back to exactly the source rows.
+    diff = con.execute(
+        """SELECT count(*) FROM (
+             (SELECT path, realm, table_id, experiment_id FROM read_parquet(?))
+             EXCEPT ALL
+             (SELECT path, realm, table_id, experiment_id
+              FROM read_parquet(?, hive_partitioning = true)))""",
+        [str(big_datastore), f"{dest}/**/*.parquet"],
+    ).fetchall()[0][0]
+    assert diff == 0
+
+
+def test_unpartitioned_datastore_is_one_sorted_file(con, tmp_path, big_datastore):
+    schema = read_schema(con, big_datastore)
+    dest = tmp_path / "out" / "by473.parquet"
+    summary = partition_datastore(
+        con, big_datastore, dest, schema, [], ["realm", "table_id"], 10_000
+    )
+    assert dest.is_file()
+    assert (summary.rows, summary.files) == (ROWS, 1)
+    _assert_sorted_with_small_row_groups(con, [str(dest)], ["realm", "table_id"])
+
+
+def test_rewrite_replaces_an_earlier_output_whole(con, tmp_path, big_datastore):
+    schema = read_schema(con, big_datastore)
+    dest = tmp_path / "out" / "x.parquet"
+    partition_datastore(con, big_datastore, dest, schema, ["realm", "table_id"], [], 10_000)
+    partition_datastore(con, big_datastore, dest, schema, ["realm"], [], 10_000)
+    assert sorted(p.name for p in dest.iterdir()) == ["realm=atmos", "realm=ocean"]
+    assert not list(dest.parent.glob(".*"))
+
+
+def test_missing_partition_column_is_named(con, tmp_path, big_datastore):
+    schema = read_schema(con, big_datastore)
+    with pytest.raises(DatastoreError, match=r"partition column\(s\) table not in the table"):
+        partition_datastore(
+            con, big_datastore, tmp_path / "o", schema, ["realm", "table"], [], 10_000
+        )

@@ -1,0 +1,90 @@
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from mirror_assets.lib.errors import DatastoreError
+from mirror_assets.lib.sidecars import project_id_from_path, read_cardinalities, write_sidecars
+from mirror_assets_tests.conftest import write_parquet
+
+PATHS = [
+    "/g/data/xp65/a/1.nc",
+    "/g/data/p73/b/2.nc",
+    "/g/data/p73/b/3.nc",
+]
+
+
+@pytest.fixture
+def datastore(tmp_path):
+    return write_parquet(
+        tmp_path / "source" / "by473.parquet",
+        {
+            "filename": ["1.nc", "2.nc", "3.nc"],
+            "path": PATHS,
+            "realm": ["ocean", "atmos", None],
+            "frequency": ["1mon", "1mon", "1mon"],
+            "variable": [["tas", "pr"], ["pr", None], []],
+            "variable_units": [["K", "kg m-2 s-1"], None, ["K"]],
+        },
+    )
+
+
+def test_uniqs_hold_sorted_distinct_values_and_num_records(con, tmp_path, datastore):
+    uniqs, meta = tmp_path / "by473_uniqs.parquet", tmp_path / "by473_metadata.json"
+    summary = write_sidecars(con, datastore, uniqs, meta)
+    table = pq.read_table(uniqs)
+    assert table.num_rows == 1
+    assert table.to_pylist()[0] == {
+        "filename": ["1.nc", "2.nc", "3.nc"],
+        "realm": ["atmos", "ocean"],
+        "frequency": ["1mon"],
+        "variable": ["pr", "tas"],
+        "variable_units": ["K", "kg m-2 s-1"],
+    }
+    kv = con.execute("SELECT key, value FROM parquet_kv_metadata(?)", [str(uniqs)]).fetchall()
+    assert (b"num_records", b"3") in kv
+    assert json.loads(meta.read_text()) == {"project_id": "xp65", "num_records": 3}
+    assert summary.rows == 3
+    assert summary.cardinalities == {
+        "filename": 3,
+        "realm": 2,
+        "frequency": 1,
+        "variable": 2,
+        "variable_units": 2,
+    }
+    assert read_cardinalities(con, uniqs) == summary.cardinalities
+
+
+@pytest.mark.parametrize(
+    ("path", "project"), [("/g/data/xp65/x.nc", "xp65"), ("/g/data/oi10/replicas/a.nc", "oi10")]
+)
+def test_project_id_is_the_fourth_path_field(tmp_path, path, project):
+    assert project_id_from_path(path, tmp_path) == project
+
+
+def test_missing_path_column_is_a_datastore_error(con, tmp_path):
+    src = write_parquet(tmp_path / "nopath.parquet", {"realm": ["ocean"]})
+    with pytest.raises(DatastoreError, match=r"nopath.parquet: no 'path' column"):
+        write_sidecars(con, src, tmp_path / "u.parquet", tmp_path / "m.json")
+
+
+def test_unusable_first_path_is_a_datastore_error(con, tmp_path):
+    src = write_parquet(tmp_path / "rel.parquet", {"path": ["relative/file.nc"]})
+    with pytest.raises(DatastoreError, match=r"cannot derive project_id from first path"):
+        write_sidecars(con, src, tmp_path / "u.parquet", tmp_path / "m.json")
+
+
+def test_empty_datastore_is_a_datastore_error(con, tmp_path):
+    src = write_parquet(tmp_path / "empty.parquet", {"path": [], "realm": []})
+    with pytest.raises(DatastoreError, match=r"empty.parquet: the datastore has no rows"):
+        write_sidecars(con, src, tmp_path / "u.parquet", tmp_path / "m.json")
+    assert not (tmp_path / "u.parquet").exists()
+
+
+@pytest.mark.parametrize("content", [b"not parquet at all", None])
+def test_unreadable_parquet_is_a_one_line_datastore_error(con, tmp_path, datastore, content):
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(content if content else datastore.read_bytes()[:-40])
+    with pytest.raises(DatastoreError, match=r"broken.parquet: not a readable parquet file") as err:
+        write_sidecars(con, broken, tmp_path / "u.parquet", tmp_path / "m.json")
+    assert "\n" not in str(err.value)
