@@ -1,0 +1,50 @@
+"""Where a version lives in the local staging folder while it is fetched and built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+METACATALOG = "metacatalog.parquet"
+
+
+@dataclass(frozen=True)
+class VersionStaging:
+    """`<staging>/<version>/`: `raw/` as fetched, `build/` as published, `status/` per stage."""
+
+    root: Path
+
+    @classmethod
+    def of(cls, staging_root: str | Path, version: str) -> VersionStaging:
+        return cls(Path(staging_root).resolve() / version)
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def build(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def status(self) -> Path:
+        return self.root / "status"
+
+    @property
+    def spill(self) -> Path:
+        return self.root / "spill"
+
+    def raw_file(self, name: str, suffix: str) -> Path:
+        return self.raw / "source" / f"{name}{suffix}"
+
+    def built_datastore(self, name: str) -> Path:
+        return self.build / "source" / f"{name}.parquet"
+
+    def built_spec(self, name: str) -> Path:
+        return self.build / "source" / f"{name}.json"
+
+    def uniqs(self, name: str) -> Path:
+        return self.build / "source" / f"{name}_uniqs.parquet"
+
+    def metadata_json(self, name: str) -> Path:
+        return self.build / "source" / f"{name}_metadata.json"
