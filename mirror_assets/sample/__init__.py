@@ -1,0 +1,1 @@
+"""The bundled sample catalog (the embedded default source) and the script that generates it."""
