@@ -1,0 +1,1 @@
+"""Dagster-facing definitions: partitions, resources, assets, checks, jobs and sensors."""

@@ -1,0 +1,70 @@
+import dagster as dg
+
+from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.sidecars import datastore_sidecars
+from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.partitions import catalog_versions
+from mirror_assets.defs.resources import MirrorSettings, StagingArea
+from mirror_assets.lib.datastore import read_schema
+from mirror_assets.lib.outcomes import healthy_names, run_each, save_outcomes
+from mirror_assets.lib.partitioning import choose_sort_columns, partition_datastore
+from mirror_assets.lib.sidecars import read_cardinalities
+
+METRICS = {
+    "rows": int,
+    "bytes": int,
+    "files": int,
+    "partition_columns": list,
+    "sort_columns": list,
+}
+
+
+@dg.asset(
+    partitions_def=catalog_versions,
+    deps=[datastore_sidecars],
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"duckdb", "parquet"},
+    code_version="1",
+    pool="duckdb",
+)
+def partitioned_datastores(
+    context: dg.AssetExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+) -> dg.MaterializeResult:
+    """Each datastore rewritten sorted by its 3 lowest-cardinality columns in 10k-row row groups,
+    hive-partitioned (source/<name>.parquet/col=value/...) where the partition table names it."""
+    version = staging.version(context.partition_key)
+
+    with staging.duckdb(context.partition_key) as con:
+
+        def rewrite(name: str) -> dict:
+            src = version.raw_file(name, ".parquet")
+            schema = read_schema(con, src)
+            partition_cols = mirror_settings.partition_columns(name)
+            sort_cols = choose_sort_columns(
+                schema,
+                read_cardinalities(con, version.uniqs(name)),
+                partition_cols,
+                mirror_settings.sort_column_count,
+            )
+            summary = partition_datastore(
+                con,
+                src,
+                version.built_datastore(name),
+                schema,
+                partition_cols,
+                sort_cols,
+                mirror_settings.row_group_size,
+            )
+            return {
+                "rows": summary.rows,
+                "bytes": summary.bytes,
+                "files": summary.files,
+                "partition_columns": partition_cols,
+                "sort_columns": sort_cols,
+            }
+
+        names = healthy_names(version.status, ["fetch", "sidecars"])
+        outcomes = run_each("partitioned", names, rewrite, context.log)
+    save_outcomes(version.status, "partitioned", outcomes)
+    return dg.MaterializeResult(metadata=outcome_metadata(outcomes, METRICS))

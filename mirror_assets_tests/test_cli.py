@@ -1,0 +1,98 @@
+"""`mirror-catalog` run as a subprocess, as users and scripts run it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(*args, cwd, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRROR_", "DAGSTER_HOME"))}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "mirror_assets.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_embedded_default_mirrors_a_bundled_version_into_mirror_output(tmp_path):
+    result = run_cli("--catalog-version", "v2025-01-29", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "mirror-output"
+    assert json.loads((out / "versions.json").read_text())["current"] == "v2025-01-29"
+    assert (out / "source" / "cmip6_oi10.parquet").is_dir()
+    assert (out / "versions" / "v2025-01-29" / "metacatalog.parquet").is_file()
+    # Progress: a line per stage and per datastore, with counts.
+    assert "partitioned: by473 ok (rows=7" in result.stderr
+    assert "metacatalog: 6 names" in result.stderr
+
+
+def test_source_folder_and_newest_version_by_default(tmp_path, sample_catalog):
+    (sample_catalog / ".v2026-01-01").mkdir()
+    dest = tmp_path / "out"
+    listed = run_cli("--list", "--source", str(sample_catalog), cwd=tmp_path)
+    assert listed.stdout.split() == [".v2026-01-01", "v2025-02-28", "v2025-01-29"]
+    result = run_cli(
+        "--source",
+        str(sample_catalog),
+        "--dest",
+        str(dest),
+        "--staging",
+        str(tmp_path / "stage"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((dest / "versions.json").read_text())["current"] == "v2025-02-28"
+    assert not (tmp_path / "mirror-output").exists()
+
+
+def test_run_shows_up_in_the_dagster_instance(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_cli(
+        "--catalog-version", "v2025-01-29", cwd=tmp_path, env_extra={"DAGSTER_HOME": str(home)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert (home / "history" / "runs.db").is_file() or any(home.rglob("runs*.db"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--catalog-version", "v2025-13-01"],
+        ["--catalog-version", "..v2000-01-01"],
+        ["--catalog-version", ".2000-01-01"],
+        ["--catalog-version", "2025-01-01"],
+        ["--no-such-flag"],
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    if "--catalog-version" in args:
+        assert "expected vYYYY-MM-DD" in lines[0]
+
+
+def test_missing_version_exits_1_naming_the_path(tmp_path, sample_catalog):
+    result = run_cli(
+        "--catalog-version", "v2031-01-01", "--source", str(sample_catalog), cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert str(sample_catalog / "v2031-01-01") in result.stderr
+    assert not (tmp_path / "mirror-output").exists()
+
+
+def test_failed_datastore_exits_1_and_is_listed(tmp_path, sample_catalog):
+    (sample_catalog / "v2025-02-28" / "source" / "by473.json").write_text("{broken")
+    result = run_cli("--source", str(sample_catalog), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "FAILED by473 (specs):" in result.stderr
+    assert "by473.json: invalid JSON" in result.stderr
