@@ -1,0 +1,33 @@
+"""Where the mirrored catalog is published: a local folder (the embedded default) or S3."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import dagster as dg
+
+from mirror_assets.lib.bucket import Bucket, LocalBucket
+
+
+class ObjectStore(dg.ConfigurableResource, ABC):
+    """Where the mirrored catalog is published."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the store is, for messages (never includes credentials)."""
+
+    @abstractmethod
+    def bucket(self) -> Bucket:
+        """A client for the store's objects."""
+
+
+class LocalObjectStore(ObjectStore):
+    """A local folder laid out like the bucket (the embedded default: ./mirror-output)."""
+
+    root: str
+
+    def describe(self) -> str:
+        return self.root
+
+    def bucket(self) -> Bucket:
+        return LocalBucket(self.root)
