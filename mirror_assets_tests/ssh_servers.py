@@ -7,6 +7,7 @@ OpenSSH client config with a host alias, so clients resolve the server the way t
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import shutil
 import socket
@@ -61,7 +62,7 @@ class SshKeys:
             f"Host {alias}\n"
             "  HostName 127.0.0.1\n"
             f"  Port {port}\n"
-            f"  User {os.environ.get('USER') or 'root'}\n"
+            f"  User {getpass.getuser()}\n"
             f"  IdentityFile {self.client_key}\n"
             f"  UserKnownHostsFile {self.known_hosts}\n"
             "  IdentitiesOnly yes\n"
@@ -90,6 +91,7 @@ class _CatalogSftpServer(asyncssh.SFTPServer):
         super().__init__(chan, chroot=str(root).encode())
         self._record = record
         self._conn_number = getattr(self.connection, "number", 0)
+        self._dropped = False
 
     async def scandir(self, path: bytes):
         async for entry in super().scandir(path):
@@ -106,12 +108,14 @@ class _CatalogSftpServer(asyncssh.SFTPServer):
             yield asyncssh.SFTPName(name.encode(), attrs=attrs)
 
     def read(self, file_obj, offset: int, size: int) -> bytes:
-        name = os.path.basename(file_obj.name)
+        name = os.fsdecode(os.path.basename(file_obj.name))
         self._record.reads.append((self._conn_number, name, offset))
         points = self._record.drop_at.get(name)
-        if points and offset + size > points[0]:
+        # One drop per connection: requests already queued on a dropped one don't count.
+        if points and offset + size > points[0] and not self._dropped:
             points.pop(0)
             self._record.drops += 1
+            self._dropped = True
             self.connection.abort()
         return super().read(file_obj, offset, size)
 

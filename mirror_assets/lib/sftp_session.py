@@ -161,7 +161,8 @@ class SftpSession:
                 if attempt >= self.options.attempts:
                     raise MirrorError(
                         f"sftp://{self.endpoint.display}{what}",
-                        f"gave up after {attempt} attempts: {one_line(exc)}",
+                        f"gave up after {attempt} attempt{'s' if attempt > 1 else ''}: "
+                        f"{one_line(exc)}",
                     ) from None
                 delay = self.options.backoff(attempt)
                 log.warning(
