@@ -49,6 +49,9 @@ class SensorSettings:
     run_hidden: bool = False
 
 
+_KINDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
 def _table(cls: type, raw: dict[str, Any], table: str, origin: str) -> Any:
     """Build a settings dataclass from a TOML table, checking names and value kinds."""
     values = raw.get(table, {})
@@ -60,7 +63,7 @@ def _table(cls: type, raw: dict[str, Any], table: str, origin: str) -> Any:
         expected = type(getattr(defaults, key))
         ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
         if not ok or (expected is int and isinstance(value, bool)):
-            raise SettingsError(f"{origin}: [{table}] {key} must be a {expected.__name__}")
+            raise SettingsError(f"{origin}: [{table}] {key} must be {_KINDS[expected]}")
     return cls(**{k: type(getattr(defaults, k))(v) for k, v in values.items()})
 
 
