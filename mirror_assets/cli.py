@@ -55,41 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--staging", help="local working folder (default: ./mirror-staging)")
     parser.add_argument("--public-base-url", help="public URL the published tree is served from")
     parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
-    commands = parser.add_subparsers(dest="command")
-    _add_fetch_command(commands)
     return parser
-
-
-def _add_fetch_command(commands: argparse._SubParsersAction) -> None:
-    fetch = commands.add_parser(
-        "fetch", help="only fetch a version into <staging>/<version>/raw (pre-staging)"
-    )
-    # SUPPRESS: options given before the subcommand are not reset by the subcommand's defaults.
-    fetch.add_argument("--catalog-version", type=_version_arg, default=argparse.SUPPRESS)
-    fetch.add_argument("--source", default=argparse.SUPPRESS, help="folder or sftp:// URL")
-    fetch.add_argument("--staging", default=argparse.SUPPRESS)
-    fetch.add_argument("--config", default=argparse.SUPPRESS)
-
-
-def fetch_only(settings: Settings, version: str | None) -> int:
-    """Fetch `version` (default: the newest non-hidden) into its staging `raw/` folder."""
-    source = catalog_source_for(settings)
-    version = version or newest_visible(source.list_versions())
-    if version is None:
-        print(f"mirror-catalog: no catalog version found at {source.describe()}", file=sys.stderr)
-        return 1
-    raw = VersionStaging.of(settings.staging, version).raw
-    report = source.fetch_version(version, raw)
-    for name in report.ignored:
-        logging.warning(f"fetch: ignored unknown file source/{name}")
-    for problem in report.problems:
-        print(f"FAILED {problem.name} (fetch): {problem.file}: {problem.cause}", file=sys.stderr)
-    print(
-        f"fetched {version} into {raw}: {len(report.datastores)} datastores, "
-        f"{len(report.transferred)} files transferred ({report.bytes_transferred} bytes), "
-        f"{len(report.skipped)} unchanged"
-    )
-    return 1 if report.problems else 0
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -149,12 +115,15 @@ def run_version(settings: Settings, version: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["fetch"]:
+        from mirror_assets.cli_fetch import fetch_main
+
+        return fetch_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         settings = _settings(args)
-        if args.command == "fetch":
-            return fetch_only(settings, args.catalog_version)
         source = catalog_source_for(settings)
         versions = source.list_versions()
         if args.list:
