@@ -46,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version (default: newest non-hidden)",
     )
     parser.add_argument("--list", action="store_true", help="list the versions at the source")
-    parser.add_argument("--source", help="folder holding version folders (default: bundled sample)")
+    parser.add_argument(
+        "--source",
+        help="folder holding version folders, or sftp://[user@]host[:port]/base/path "
+        "(default: bundled sample)",
+    )
     parser.add_argument("--dest", help="destination folder (default: ./mirror-output)")
     parser.add_argument("--staging", help="local working folder (default: ./mirror-staging)")
     parser.add_argument("--public-base-url", help="public URL the published tree is served from")
@@ -111,6 +115,11 @@ def run_version(settings: Settings, version: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["fetch"]:
+        from mirror_assets.cli_fetch import fetch_main
+
+        return fetch_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:

@@ -14,12 +14,39 @@ from mirror_assets.defs.resources import (
     LocalObjectStore,
     MirrorSettings,
     ObjectStore,
+    SftpCatalogSource,
     StagingArea,
 )
+from mirror_assets.defs.sensors import build_new_versions_sensor
 from mirror_assets.lib.settings import Settings, load_settings
+from mirror_assets.lib.ssh_config import is_sftp_url, parse_sftp_url
+
+
+def sftp_catalog_source(settings: Settings) -> SftpCatalogSource:
+    """An `sftp://[user@]host[:port]/base/path` source with the `[sftp]` settings."""
+    url = parse_sftp_url(settings.source)
+    sftp = settings.sftp
+    return SftpCatalogSource(
+        host=url.host,
+        port=url.port,
+        username=url.user,
+        base_path=url.base_path,
+        ssh_config=sftp.ssh_config or None,
+        identity_file=sftp.identity_file or None,
+        known_hosts=sftp.known_hosts or None,
+        insecure_skip_host_key_check=sftp.insecure_skip_host_key_check,
+        max_transfers=sftp.max_transfers,
+        block_size=sftp.block_size,
+        max_requests=sftp.max_requests,
+        attempts=sftp.attempts,
+        backoff_seconds=sftp.backoff_seconds,
+        connect_timeout=sftp.connect_timeout,
+    )
 
 
 def catalog_source_for(settings: Settings) -> CatalogSource:
+    if is_sftp_url(settings.source):
+        return sftp_catalog_source(settings)
     return LocalCatalogSource(root=str(Path(settings.source_location).resolve()))
 
 
@@ -49,6 +76,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=mirror_assets,
         jobs=[mirror_catalog_job],
+        sensors=[build_new_versions_sensor(**vars(settings.sensor))],
         resources=build_resources(settings),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -10,7 +11,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from mirror_assets.defs.resources import SftpCatalogSource
 from mirror_assets.lib.settings import SAMPLE_CATALOG
+from mirror_assets_tests.ssh_servers import (
+    AsyncsshServer,
+    OpenSshServer,
+    ServerLog,
+    SshKeys,
+    sshd_unavailable,
+)
 
 STRINGS = pa.list_(pa.string())
 
@@ -60,3 +69,89 @@ def sample_catalog(tmp_path: Path) -> Path:
     dest = tmp_path / "catalog"
     shutil.copytree(SAMPLE_CATALOG, dest)
     return dest
+
+
+# --- SSH servers serving a copy of the sample catalog (see ssh_servers.py) -----------------------
+
+
+@dataclass
+class CatalogServer:
+    """A running SSH server serving the local folder `catalog` at `base_path`, as `alias`."""
+
+    kind: str
+    catalog: Path
+    base_path: str
+    keys: SshKeys
+    port: int
+    alias: str
+    ssh_config: Path
+    log: ServerLog | None = None
+
+    def source(self, **overrides) -> SftpCatalogSource:
+        settings = {
+            "host": self.alias,
+            "ssh_config": str(self.ssh_config),
+            "base_path": self.base_path,
+            "backoff_seconds": 0.05,
+            **overrides,
+        }
+        return SftpCatalogSource(**settings)
+
+    @property
+    def url(self) -> str:
+        return f"sftp://{self.alias}{self.base_path}"
+
+
+@pytest.fixture
+def ssh_keys(tmp_path: Path) -> SshKeys:
+    return SshKeys(tmp_path / "keys")
+
+
+@pytest.fixture
+def asyncssh_catalog_server(tmp_path, sample_catalog, ssh_keys, monkeypatch):
+    """The sample catalog served by an in-process asyncssh server (rooted at tmp_path)."""
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    server = AsyncsshServer(tmp_path, ssh_keys).start()
+    try:
+        ssh_keys.trust(server.port)
+        yield CatalogServer(
+            kind="asyncssh",
+            catalog=sample_catalog,
+            base_path="/" + sample_catalog.relative_to(tmp_path).as_posix(),
+            keys=ssh_keys,
+            port=server.port,
+            alias="gadi-test",
+            ssh_config=ssh_keys.ssh_config("gadi-test", server.port),
+            log=server.log,
+        )
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sshd_catalog_server(tmp_path, sample_catalog, ssh_keys, monkeypatch):
+    """The sample catalog served by OpenSSH's sshd on 127.0.0.1 (skipped where not installed)."""
+    reason = sshd_unavailable()
+    if reason:
+        pytest.skip(reason)
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    server = OpenSshServer(ssh_keys, tmp_path / "keys").start()
+    try:
+        ssh_keys.trust(server.port)
+        yield CatalogServer(
+            kind="sshd",
+            catalog=sample_catalog,
+            base_path=str(sample_catalog),
+            keys=ssh_keys,
+            port=server.port,
+            alias="gadi-test",
+            ssh_config=ssh_keys.ssh_config("gadi-test", server.port),
+        )
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["asyncssh", "sshd"])
+def catalog_server(request) -> CatalogServer:
+    """Each real SSH server in turn."""
+    return request.getfixturevalue(f"{request.param}_catalog_server")

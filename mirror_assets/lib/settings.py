@@ -25,6 +25,49 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class SftpSettings:
+    """`[sftp]`: how `sftp://` sources are reached (see config/mirror.toml)."""
+
+    ssh_config: str = ""
+    identity_file: str = ""
+    known_hosts: str = ""
+    insecure_skip_host_key_check: bool = False
+    max_transfers: int = 8
+    block_size: int = 0
+    max_requests: int = 32
+    attempts: int = 6
+    backoff_seconds: float = 0.5
+    connect_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class SensorSettings:
+    """`[sensor]`: the sensor that discovers new catalog versions at the source."""
+
+    enabled: bool = False
+    interval_seconds: int = 300
+    run_hidden: bool = False
+
+
+_KINDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _table(cls: type, raw: dict[str, Any], table: str, origin: str) -> Any:
+    """Build a settings dataclass from a TOML table, checking names and value kinds."""
+    values = raw.get(table, {})
+    defaults = cls()
+    unknown = sorted(set(values) - set(defaults.__dataclass_fields__))
+    if unknown:
+        raise SettingsError(f"{origin}: unknown setting [{table}] {unknown[0]}")
+    for key, value in values.items():
+        expected = type(getattr(defaults, key))
+        ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
+        if not ok or (expected is int and isinstance(value, bool)):
+            raise SettingsError(f"{origin}: [{table}] {key} must be {_KINDS[expected]}")
+    return cls(**{k: type(getattr(defaults, k))(v) for k, v in values.items()})
+
+
+@dataclass(frozen=True)
 class Settings:
     source: str
     dest: str
@@ -35,6 +78,8 @@ class Settings:
     duckdb_memory_limit: str
     duckdb_threads: int
     partitions: dict[str, list[str]] = field(default_factory=dict)
+    sftp: SftpSettings = field(default_factory=SftpSettings)
+    sensor: SensorSettings = field(default_factory=SensorSettings)
 
     @property
     def source_location(self) -> str:
@@ -96,6 +141,8 @@ def load_settings(
             duckdb_memory_limit=str(duck["memory_limit"]),
             duckdb_threads=int(duck["threads"]),
             partitions={name: list(cols) for name, cols in partitions.items()},
+            sftp=_table(SftpSettings, raw, "sftp", origin),
+            sensor=_table(SensorSettings, raw, "sensor", origin),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise SettingsError(f"{origin}: bad or missing setting ({exc})") from None

@@ -1,0 +1,247 @@
+"""Real SSH servers on 127.0.0.1 for tests and benchmarks: asyncssh in-process, OpenSSH sshd.
+
+Both serve a folder with keys generated into a temporary folder; `SshKeys.ssh_config` writes an
+OpenSSH client config with a host alias, so clients resolve the server the way they would Gadi.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+
+SSHD = Path("/usr/sbin/sshd")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SshKeys:
+    """A host key and a client key in `folder`, and the client-side files that trust them."""
+
+    folder: Path
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.host_key = self._write_key("ssh_host_ed25519_key")
+        self.client_key = self._write_key("id_ed25519")
+        self.authorized_keys = self.folder / "authorized_keys"
+        self.authorized_keys.write_bytes(
+            asyncssh.read_private_key(self.client_key).export_public_key()
+        )
+        self.known_hosts = self.folder / "known_hosts"
+
+    def _write_key(self, name: str) -> Path:
+        path = self.folder / name
+        asyncssh.generate_private_key("ssh-ed25519").write_private_key(path)
+        path.chmod(0o600)
+        return path
+
+    def trust(self, port: int, host_key: Path | None = None) -> None:
+        """Write known_hosts trusting `host_key` (default: the server's) for 127.0.0.1:port."""
+        public = asyncssh.read_private_key(host_key or self.host_key).export_public_key()
+        self.known_hosts.write_text(f"[127.0.0.1]:{port} {public.decode().strip()}\n")
+
+    def ssh_config(self, alias: str, port: int) -> Path:
+        """An OpenSSH client config naming the server `alias`, as users reach Gadi."""
+        path = self.folder / "ssh_config"
+        path.write_text(
+            f"Host {alias}\n"
+            "  HostName 127.0.0.1\n"
+            f"  Port {port}\n"
+            f"  User {getpass.getuser()}\n"
+            f"  IdentityFile {self.client_key}\n"
+            f"  UserKnownHostsFile {self.known_hosts}\n"
+            "  IdentitiesOnly yes\n"
+        )
+        return path
+
+
+@dataclass
+class ServerLog:
+    """What the asyncssh server saw, and the faults it still has to inject."""
+
+    connections: int = 0
+    # (connection number, file name, offset) of every read request, in arrival order.
+    reads: list[tuple[int, str, int]] = field(default_factory=list)
+    # File name -> byte offsets: the connection is dropped when a read reaches the next one.
+    drop_at: dict[str, list[int]] = field(default_factory=dict)
+    drops: int = 0
+    # Folder (relative to the root) -> extra names the listing claims are regular files.
+    fake_entries: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _CatalogSftpServer(asyncssh.SFTPServer):
+    """An SFTP server rooted at a folder, which can lie in listings and drop connections."""
+
+    def __init__(self, chan: asyncssh.SSHServerChannel, root: Path, record: ServerLog):
+        super().__init__(chan, chroot=str(root).encode())
+        self._record = record
+        self._conn_number = getattr(self.connection, "number", 0)
+        self._dropped = False
+
+    async def scandir(self, path: bytes):
+        async for entry in super().scandir(path):
+            yield entry
+        folder = self.map_path(path).decode()
+        relative = os.path.relpath(folder, self._chroot.decode())
+        for name in self._record.fake_entries.get(relative, []):
+            attrs = asyncssh.SFTPAttrs(
+                type=asyncssh.FILEXFER_TYPE_REGULAR,
+                size=10,
+                permissions=0o100644,
+                mtime=int(time.time()),
+            )
+            yield asyncssh.SFTPName(name.encode(), attrs=attrs)
+
+    def read(self, file_obj, offset: int, size: int) -> bytes:
+        name = os.fsdecode(os.path.basename(file_obj.name))
+        self._record.reads.append((self._conn_number, name, offset))
+        points = self._record.drop_at.get(name)
+        # One drop per connection: requests already queued on a dropped one don't count.
+        if points and offset + size > points[0] and not self._dropped:
+            points.pop(0)
+            self._record.drops += 1
+            self._dropped = True
+            self.connection.abort()
+        return super().read(file_obj, offset, size)
+
+
+class AsyncsshServer:
+    """An asyncssh SSH/SFTP server on 127.0.0.1 in a background thread, serving `root` as `/`."""
+
+    def __init__(self, root: Path, keys: SshKeys):
+        self.root = root
+        self.keys = keys
+        self.log = ServerLog()
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+
+    def _sftp_factory(self, chan: asyncssh.SSHServerChannel) -> asyncssh.SFTPServer:
+        return _CatalogSftpServer(chan, self.root, self.log)
+
+    def _count_connection(self) -> asyncssh.SSHServer:
+        self.log.connections += 1
+        number = self.log.connections
+
+        class Counted(asyncssh.SSHServer):
+            def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+                conn.number = number  # read back by the SFTP server for its read log
+
+        return Counted()
+
+    async def _listen(self) -> asyncssh.SSHAcceptor:
+        return await asyncssh.listen(
+            "127.0.0.1",
+            0,
+            server_factory=self._count_connection,
+            server_host_keys=[str(self.keys.host_key)],
+            authorized_client_keys=str(self.keys.authorized_keys),
+            sftp_factory=self._sftp_factory,
+            allow_scp=False,
+        )
+
+    def start(self) -> AsyncsshServer:
+        self._thread.start()
+        self._acceptor = asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(30)
+        self.port = self._acceptor.get_port()
+        return self
+
+    def stop(self) -> None:
+        async def close() -> None:
+            self._acceptor.close()
+            await self._acceptor.wait_closed()
+
+        if self._acceptor is not None:
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+
+def sshd_unavailable() -> str | None:
+    """Why OpenSSH's sshd cannot run here, or None when it can."""
+    if not SSHD.exists():
+        return (
+            f"{SSHD} is not installed: apt-get install openssh-server (.ci/run does), then "
+            "pytest -k sshd"
+        )
+    return None
+
+
+class OpenSshServer:
+    """`/usr/sbin/sshd -D` on 127.0.0.1 with a temporary config, keys and authorized_keys."""
+
+    def __init__(self, keys: SshKeys, folder: Path):
+        self.keys = keys
+        self.folder = folder
+        self.port = free_port()
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> OpenSshServer:
+        config = self.folder / "sshd_config"
+        config.write_text(
+            f"Port {self.port}\n"
+            "ListenAddress 127.0.0.1\n"
+            f"HostKey {self.keys.host_key}\n"
+            f"PidFile {self.folder / 'sshd.pid'}\n"
+            f"AuthorizedKeysFile {self.keys.authorized_keys}\n"
+            "AuthenticationMethods publickey\n"
+            "PasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\n"
+            "UsePAM no\n"
+            "StrictModes no\n"
+            "PermitRootLogin prohibit-password\n"
+            "Subsystem sftp internal-sftp\n"
+            "MaxStartups 50\n"
+            "LogLevel ERROR\n"
+        )
+        if os.geteuid() == 0:
+            # sshd running as root insists on its privilege separation folder (normally made by
+            # the service unit, which we do not use).
+            Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+        self._process = subprocess.Popen(
+            [str(SSHD), "-D", "-e", "-f", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.folder / "sshd.log").open("wb"),
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                log = (self.folder / "sshd.log").read_text()
+                raise RuntimeError(f"sshd exited with {self._process.returncode}: {log}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"sshd did not listen on 127.0.0.1:{self.port}")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+def copy_catalog(source: Path, dest: Path) -> Path:
+    shutil.copytree(source, dest)
+    return dest

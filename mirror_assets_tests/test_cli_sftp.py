@@ -1,0 +1,103 @@
+"""`mirror-catalog` with an sftp:// source, run as a subprocess against real SSH servers."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def run_cli(*args, cwd):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MIRROR_", "DAGSTER_HOME", "SSH_AUTH_SOCK"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mirror_assets.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def sftp_config(server, tmp_path):
+    """A config file pointing the [sftp] settings at the test server's ssh config."""
+    path = tmp_path / "sftp.toml"
+    path.write_text(f'[sftp]\nssh_config = "{server.ssh_config}"\nbackoff_seconds = 0.05\n')
+    return str(path)
+
+
+def test_fetch_subcommand_stages_a_version_then_skips_it(catalog_server, tmp_path):
+    args = (
+        "fetch",
+        "--catalog-version",
+        "v2025-02-28",
+        "--source",
+        catalog_server.url,
+        "--staging",
+        str(tmp_path / "stage"),
+        "--config",
+        sftp_config(catalog_server, tmp_path),
+    )
+    first = run_cli(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    raw = tmp_path / "stage" / "v2025-02-28" / "raw"
+    assert "7 datastores, 15 files transferred" in first.stdout
+    src = catalog_server.catalog / "v2025-02-28"
+    files = sorted(p.relative_to(src) for p in src.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(raw) for p in raw.rglob("*") if p.is_file()) == files
+    assert all((raw / f).read_bytes() == (src / f).read_bytes() for f in files)
+    second = run_cli(*args, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "0 files transferred (0 bytes), 15 unchanged" in second.stdout
+
+
+def test_list_and_full_run_from_sftp(asyncssh_catalog_server, tmp_path):
+    server = asyncssh_catalog_server
+    config = sftp_config(server, tmp_path)
+    listed = run_cli("--list", "--source", server.url, "--config", config, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == ["v2025-02-28", "v2025-01-29"]
+    dest = tmp_path / "out"
+    result = run_cli(
+        "--source",
+        server.url,
+        "--config",
+        config,
+        "--dest",
+        str(dest),
+        "--staging",
+        str(tmp_path / "stage"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((dest / "versions.json").read_text())["current"] == "v2025-02-28"
+    assert "fetch: v2025-02-28 from sftp://" in result.stderr
+
+
+def test_missing_version_and_untrusted_host_exit_1_with_one_line(asyncssh_catalog_server, tmp_path):
+    server = asyncssh_catalog_server
+    config = sftp_config(server, tmp_path)
+    common = ("--source", server.url, "--config", config, "--staging", str(tmp_path / "s"))
+    missing = run_cli("fetch", "--catalog-version", "v2031-01-01", *common, cwd=tmp_path)
+    assert missing.returncode == 1
+    assert f"{server.base_path}/v2031-01-01: catalog version not found" in missing.stderr
+    server.keys.known_hosts.write_text("")
+    untrusted = run_cli("fetch", *common, cwd=tmp_path)
+    assert untrusted.returncode == 1
+    lines = untrusted.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "host 127.0.0.1 is not in known_hosts" in lines[0]
+
+
+def test_fetch_bad_arguments_exit_2(tmp_path):
+    result = run_cli("fetch", "--catalog-version", "2025-01-01", cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "expected vYYYY-MM-DD" in result.stderr
