@@ -2,6 +2,7 @@
 
 from mirror_assets.defs.resources.catalog_sources import CatalogSource, LocalCatalogSource
 from mirror_assets.defs.resources.object_stores import LocalObjectStore, ObjectStore
+from mirror_assets.defs.resources.run_options import RunOptions
 from mirror_assets.defs.resources.staging import MirrorSettings, StagingArea
 
 __all__ = [
@@ -10,5 +11,6 @@ __all__ = [
     "LocalObjectStore",
     "MirrorSettings",
     "ObjectStore",
+    "RunOptions",
     "StagingArea",
 ]
