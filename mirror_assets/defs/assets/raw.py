@@ -5,6 +5,7 @@ from mirror_assets.defs.metadata import outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import CatalogSource, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient
+from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.fetch_plan import FetchReport
 from mirror_assets.lib.fingerprints import record_input_digests
 from mirror_assets.lib.metacatalog import check_metacatalog
@@ -14,19 +15,19 @@ from mirror_assets.lib.staging import METACATALOG
 
 
 def fetch_outcomes(report: FetchReport, scope: RunScope) -> list[Outcome]:
-    """Fetched pairs, refused files, and named datastores the source does not have."""
+    """Fetched pairs and refused files (of the selected datastores, in a limited run)."""
     outcomes = [Outcome(n, True, {"files": 2}) for n in report.datastores]
-    outcomes += [
+    return outcomes + [
         Outcome(p.name, False, file=p.file, cause=p.cause)
         for p in report.problems
         if scope.selected is None or p.name in scope.selected
     ]
-    seen = {o.name for o in outcomes}
-    outcomes += [
-        Outcome(n, False, file=f"source/{n}.parquet", cause="datastore not found at the source")
-        for n in sorted((scope.selected or set()) - seen)
-    ]
-    return outcomes
+
+
+def unknown_selected(report: FetchReport, scope: RunScope) -> list[str]:
+    """Named datastores the source has no file of: a typo must not mark the version failed."""
+    known = set(report.datastores) | {p.name for p in report.problems}
+    return sorted((scope.selected or set()) - known)
 
 
 @dg.asset(
@@ -55,6 +56,12 @@ def raw_catalog(
     scope = run_options.scope()
     with retry_only_transient():
         report = catalog_source.fetch_version(key, version.raw, only=scope.selected)
+        unknown = unknown_selected(report, scope)
+        if unknown:
+            raise MirrorError(
+                catalog_source.version_location(key) + "/source",
+                f"datastore(s) {', '.join(unknown)}: not found at the source",
+            )
         with staging.duckdb(key) as con:
             check_metacatalog(con, version.raw / METACATALOG)
         inputs = [METACATALOG, *(f"source/{f}" for n in report.datastores for f in _pair(n))]
