@@ -21,12 +21,8 @@ BUILD_STAGES = STAGES[:-1]
 
 # Failures of the machine, not of a datastore: every other datastore would fail the same way.
 _ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-_ENVIRONMENT_TEXT = (
-    "No space left on device",
-    "Disk quota exceeded",
-    "Read-only file system",
-    "Permission denied",
-)
+# The same, wrapped in another error's message (DuckDB's IO errors, our one-line errors).
+_ENVIRONMENT_TEXT = ("No space left on device", "Disk quota exceeded", "Read-only file system")
 
 
 class StagingError(MirrorError):
@@ -58,10 +54,15 @@ def environment_failure(exc: BaseException) -> str | None:
     return next((t for t in _ENVIRONMENT_TEXT if t in text), None)
 
 
-def _file_of(exc: BaseException) -> str:
-    if isinstance(exc, MirrorError):
-        return exc.file
-    return str(getattr(exc, "filename", "") or "")
+def staging_failure(exc: BaseException, stage: str, workdir: Path | str) -> StagingError | None:
+    """`exc` as a StagingError naming the file that could not be written (or `workdir`), when it
+    is the machine's fault; otherwise None."""
+    reason = environment_failure(exc)
+    if reason is None:
+        return None
+    # shutil reports the source as filename and the destination as filename2.
+    written = getattr(exc, "filename2", None) or getattr(exc, "filename", None)
+    return StagingError(str(written or workdir), f"{stage} stopped: {reason}")
 
 
 def run_each(
@@ -72,6 +73,7 @@ def run_each(
     fingerprint: Callable[[str], str] | None = None,
     previous: dict[str, Outcome] | None = None,
     outputs_present: Callable[[str], bool] | None = None,
+    workdir: Path | str = "",
 ) -> list[Outcome]:
     """Call `work(name)` for each datastore; a failure is recorded and the others carry on.
 
@@ -96,10 +98,9 @@ def run_each(
         try:
             metrics = work(name)
         except Exception as exc:  # noqa: BLE001 - isolation: any failure costs one datastore only
-            reason = environment_failure(exc)
-            if reason:
-                where = _file_of(exc) or stage
-                raise StagingError(where, f"{stage} stopped: {reason}") from exc
+            stop = staging_failure(exc, stage, workdir or stage)
+            if stop is not None:
+                raise stop from exc
             if isinstance(exc, MirrorError):
                 outcome = Outcome(name, False, file=exc.file, cause=exc.cause)
             else:
@@ -246,5 +247,6 @@ def run_stage(
         fingerprint=fingerprint,
         previous=outcomes_by_name(status_dir, stage),
         outputs_present=outputs_present,
+        workdir=status_dir.parent,
     )
     return outcomes, save_outcomes(status_dir, stage, outcomes, selected)

@@ -8,7 +8,7 @@ from mirror_assets.defs.assets.specs import datastore_specs
 from mirror_assets.defs.metadata import outcome_metadata, version_table
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, RunOptions, StagingArea
-from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient
+from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient, stop_on_full_disk
 from mirror_assets.lib.metacatalog import write_without_names
 from mirror_assets.lib.outcomes import (
     BUILD_STAGES,
@@ -60,12 +60,12 @@ def published_catalog(
     published_metacatalog = version.build / METACATALOG
     if failed:
         published_metacatalog = version.root / "publish" / METACATALOG
-        with staging.duckdb(key) as con:
+        with stop_on_full_disk("publish", version.root), staging.duckdb(key) as con:
             write_without_names(
                 con, version.build / METACATALOG, published_metacatalog, [d.name for d in failed]
             )
     promotable = not failed or run_options.allow_partial
-    with retry_only_transient():
+    with retry_only_transient("publish", version.root):
         report = publish_version(
             object_store.bucket(),
             version.build,

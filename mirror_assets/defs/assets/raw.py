@@ -54,7 +54,7 @@ def raw_catalog(
     key = context.partition_key
     version = staging.version(key)
     scope = run_options.scope()
-    with retry_only_transient():
+    with retry_only_transient("fetch", version.root):
         report = catalog_source.fetch_version(key, version.raw, only=scope.selected)
         unknown = unknown_selected(report, scope)
         if unknown:
