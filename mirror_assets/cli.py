@@ -19,6 +19,7 @@ from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.outcomes import STAGES, failures
+from mirror_assets.lib.run_options import RunOptionsError, parse_datastore_list
 from mirror_assets.lib.settings import Settings, SettingsError, load_settings
 from mirror_assets.lib.staging import VersionStaging
 from mirror_assets.lib.versions import InvalidVersionError, newest_visible, parse_version
@@ -35,6 +36,13 @@ def _version_arg(value: str) -> str:
     try:
         return parse_version(value).key
     except InvalidVersionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _datastores_arg(value: str) -> list[str]:
+    try:
+        return parse_datastore_list(value)
+    except RunOptionsError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
@@ -55,6 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--staging", help="local working folder (default: ./mirror-staging)")
     parser.add_argument("--public-base-url", help="public URL the published tree is served from")
     parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
+    parser.add_argument(
+        "--datastores",
+        type=_datastores_arg,
+        metavar="A,B",
+        help="work on these datastores only (e.g. re-run what failed); the others keep their "
+        "earlier results",
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        default=None,
+        help="promote the version to the root even if some datastores failed",
+    )
     return parser
 
 
@@ -90,26 +111,76 @@ def _instance() -> dg.DagsterInstance:
     )
 
 
-def run_version(settings: Settings, version: str) -> int:
-    """Materialise every asset of the job for `version`; returns the exit status."""
+def run_options_config(
+    datastores: list[str] | None = None, allow_partial: bool | None = None
+) -> dict:
+    """The run config of the run-scoped `run_options` resource (empty: the defaults)."""
+    config: dict = {}
+    if datastores:
+        config["datastores"] = list(datastores)
+    if allow_partial is not None:
+        config["allow_partial"] = allow_partial
+    return {"resources": {"run_options": {"config": config}}} if config else {}
+
+
+def _print_failed_checks(result: dg.ExecuteInProcessResult) -> None:
+    for event in result.all_events:
+        if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        evaluation = event.asset_check_evaluation_data
+        if evaluation.passed:
+            continue
+        label = "FAILED" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARNING"
+        detail = (evaluation.description or "did not pass").strip().splitlines()[0]
+        check = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        print(f"{label} check {check}: {detail}", file=sys.stderr)
+
+
+def _step_failure_message(event: dg.DagsterEvent) -> str:
+    """The first line of the error that failed a step, without Dagster's wrapping."""
+    error = event.step_failure_data.error if event.step_failure_data else None
+    if error is None:
+        return "step failed"
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    text = (error.message.strip().splitlines() or [error.cls_name])[0]
+    prefix = f"{error.cls_name}: "
+    return text[text.index(prefix) + len(prefix) :] if prefix in text else text
+
+
+def run_version(
+    settings: Settings,
+    version: str,
+    datastores: list[str] | None = None,
+    allow_partial: bool | None = None,
+) -> int:
+    """Materialise every asset of the job for `version`; returns the exit status.
+
+    `datastores` limits the run to those datastores; `allow_partial` overrides the setting.
+    """
     defs = build_definitions(settings)
     job = defs.resolve_job_def(mirror_catalog_job.name)
     with _instance() as instance:
         instance.add_dynamic_partitions(catalog_versions.name, [version])
         result = job.execute_in_process(
-            partition_key=version, instance=instance, raise_on_error=False
+            partition_key=version,
+            instance=instance,
+            raise_on_error=False,
+            run_config=run_options_config(datastores, allow_partial),
         )
     status = VersionStaging.of(settings.staging, version).status
     failed = failures(status, STAGES[:-1])
     for stage, outcome in failed:
         where = f"{outcome.file}: " if outcome.file else ""
         print(f"FAILED {outcome.name} ({stage}): {where}{outcome.cause}", file=sys.stderr)
+    _print_failed_checks(result)
     if not result.success:
         for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data:
-                error = event.step_failure_data.error
-                message = error.message.strip().splitlines()[0] if error else "step failed"
-                print(f"FAILED step {event.step_key}: {message}", file=sys.stderr)
+            if event.is_step_failure:
+                print(
+                    f"FAILED step {event.step_key}: {_step_failure_message(event)}",
+                    file=sys.stderr,
+                )
         return 1
     return 1 if failed else 0
 
@@ -142,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        return run_version(settings, version)
+        return run_version(settings, version, args.datastores, args.allow_partial)
     except (MirrorError, SettingsError) as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)
         return 1

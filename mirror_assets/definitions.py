@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from mirror_assets.defs.assets import mirror_assets
+from mirror_assets.defs.checks import mirror_checks
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.resources import (
     CatalogSource,
@@ -14,6 +15,7 @@ from mirror_assets.defs.resources import (
     LocalObjectStore,
     MirrorSettings,
     ObjectStore,
+    RunOptions,
     SftpCatalogSource,
     StagingArea,
 )
@@ -69,12 +71,15 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             sort_column_count=settings.sort_column_count,
             partitions=settings.partitions,
         ),
+        # Run-scoped: a run's config (launchpad or mirror-catalog flags) overrides these.
+        "run_options": RunOptions(allow_partial=settings.allow_partial),
     }
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=mirror_assets,
+        asset_checks=mirror_checks,
         jobs=[mirror_catalog_job],
         sensors=[build_new_versions_sensor(**vars(settings.sensor))],
         resources=build_resources(settings),

@@ -96,3 +96,40 @@ def test_failed_datastore_exits_1_and_is_listed(tmp_path, sample_catalog):
     assert result.returncode == 1
     assert "FAILED by473 (specs):" in result.stderr
     assert "by473.json: invalid JSON" in result.stderr
+
+
+def test_datastores_flag_reruns_only_those_and_allow_partial_promotes(tmp_path, sample_catalog):
+    source = sample_catalog / "v2025-02-28" / "source"
+    good = (source / "by473.json").read_bytes()
+    (source / "by473.json").write_text("{broken")
+    (source / "era5_rt52.parquet").write_bytes(b"not parquet")
+    common = ["--source", str(sample_catalog)]
+
+    first = run_cli(*common, cwd=tmp_path)
+    assert first.returncode == 1
+    failed = sorted(line for line in first.stderr.splitlines() if line.startswith("FAILED"))
+    assert [line.split(":")[0] for line in failed] == [
+        "FAILED by473 (specs)",
+        "FAILED era5_rt52 (sidecars)",
+    ]
+    out = tmp_path / "mirror-output"
+    assert json.loads((out / "versions.json").read_text())["current"] is None
+
+    (source / "by473.json").write_bytes(good)
+    rerun = run_cli(*common, "--datastores", "by473", "--allow-partial", cwd=tmp_path)
+    # era5_rt52 still fails (its earlier result is kept), so the exit status stays 1 ...
+    assert rerun.returncode == 1
+    assert [line.split(":")[0] for line in rerun.stderr.splitlines() if "FAILED" in line] == [
+        "FAILED era5_rt52 (sidecars)"
+    ]
+    assert "datastore_sidecars - sidecars: by473 unchanged, not recomputed" in rerun.stderr
+    # ... but the version is promoted without it, as asked.
+    assert json.loads((out / "versions.json").read_text())["current"] == "v2025-02-28"
+    assert (out / "source" / "by473.json").is_file()
+    assert not (out / "source" / "era5_rt52.json").exists()
+
+
+def test_empty_datastores_flag_is_a_usage_error(tmp_path):
+    result = run_cli("--datastores", " , ", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "expected comma-separated datastore names" in result.stderr

@@ -6,7 +6,7 @@ from typing import Any
 
 import dagster as dg
 
-from mirror_assets.lib.outcomes import Outcome
+from mirror_assets.lib.outcomes import DatastoreStatus, Outcome
 
 _TYPES = {int: "int", str: "string"}
 
@@ -17,11 +17,17 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _cause(file: str, cause: str) -> str:
+    return f"{file}: {cause}" if file else cause
+
+
 def outcome_table(outcomes: list[Outcome], metric_types: dict[str, type]) -> dg.MetadataValue:
-    """One row per datastore: name, status, the given metrics, and the cause of a failure."""
+    """One row per datastore: name, status, whether it was reused unchanged, the given metrics,
+    and the cause of a failure."""
     columns = [
         dg.TableColumn("datastore", "string"),
         dg.TableColumn("status", "string"),
+        dg.TableColumn("unchanged", "bool", description="not recomputed: same inputs and code"),
         *(dg.TableColumn(k, _TYPES.get(t, "string")) for k, t in metric_types.items()),
         dg.TableColumn("cause", "string"),
     ]
@@ -30,11 +36,12 @@ def outcome_table(outcomes: list[Outcome], metric_types: dict[str, type]) -> dg.
             {
                 "datastore": o.name,
                 "status": "ok" if o.ok else "failed",
+                "unchanged": o.reused,
                 **{
                     k: _cell(o.metrics.get(k, None if t is int else ""))
                     for k, t in metric_types.items()
                 },
-                "cause": f"{o.file}: {o.cause}" if o.file else o.cause,
+                "cause": _cause(o.file, o.cause),
             }
         )
         for o in outcomes
@@ -42,15 +49,53 @@ def outcome_table(outcomes: list[Outcome], metric_types: dict[str, type]) -> dg.
     return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))
 
 
-def outcome_metadata(outcomes: list[Outcome], metric_types: dict[str, type]) -> dict[str, Any]:
-    """Counts of ok/failed datastores, summed integer metrics, and the per-datastore table."""
+def outcome_metadata(
+    outcomes: list[Outcome],
+    metric_types: dict[str, type],
+    this_run: list[Outcome] | None = None,
+) -> dict[str, Any]:
+    """Counts of ok/failed/unchanged datastores, summed integer metrics, and the table.
+
+    `outcomes` is the stage's whole record for the version; `this_run` (when a run was limited to
+    some datastores) what this run did.
+    """
     ok = [o for o in outcomes if o.ok]
+    done = outcomes if this_run is None else this_run
     metadata: dict[str, Any] = {
         "datastores_ok": len(ok),
         "datastores_failed": len(outcomes) - len(ok),
+        "datastores_unchanged": sum(1 for o in done if o.reused),
+        "datastores_this_run": len(done),
         "datastores": outcome_table(outcomes, metric_types),
     }
     for key, kind in metric_types.items():
         if kind is int:
             metadata[f"total_{key}"] = sum(int(o.metrics.get(key) or 0) for o in ok)
     return metadata
+
+
+def version_table(picture: list[DatastoreStatus], stages: list[str]) -> dg.MetadataValue:
+    """The whole version: one row per datastore with its state in every stage and the first
+    failure's stage, file and cause."""
+    columns = [
+        dg.TableColumn("datastore", "string"),
+        dg.TableColumn("status", "string"),
+        *(dg.TableColumn(stage, "string") for stage in stages),
+        dg.TableColumn("rows", "int"),
+        dg.TableColumn("failed_stage", "string"),
+        dg.TableColumn("cause", "string"),
+    ]
+    records = [
+        dg.TableRecord(
+            {
+                "datastore": d.name,
+                "status": "ok" if d.ok else "failed",
+                **{stage: d.stages.get(stage, "") for stage in stages},
+                "rows": d.rows,
+                "failed_stage": d.failed_stage,
+                "cause": _cause(d.file, d.cause),
+            }
+        )
+        for d in picture
+    ]
+    return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))

@@ -37,15 +37,32 @@ def _check_schema(con: duckdb.DuckDBPyConnection, src: Path) -> None:
         raise VersionError(src, "wrong metacatalog schema: " + "; ".join(problems))
 
 
+def check_metacatalog(con: duckdb.DuckDBPyConnection, src: Path) -> None:
+    """Fail fast (VersionError) when the version's metacatalog is missing or malformed."""
+    if not src.is_file():
+        raise VersionError(src, "metacatalog.parquet not found")
+    _check_schema(con, src)
+
+
+def write_without_names(
+    con: duckdb.DuckDBPyConnection, src: Path, dest: Path, names: list[str]
+) -> None:
+    """Copy the restructured metacatalog `src` to `dest` without the rows of `names`."""
+    with replace_atomically(dest) as tmp:
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet(?) WHERE NOT list_contains(?, name) ORDER BY name)"
+            f" TO {sql_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)",
+            [str(src), names],
+        )
+
+
 def restructure_metacatalog(con: duckdb.DuckDBPyConnection, src: Path, dest: Path) -> list[str]:
     """Write `dest` with one row per name, ordered by name; returns the names.
 
     List columns become the sorted distinct union of the name's lists (NULLs dropped, [] if none);
     description and yaml take the first non-null value in file order.
     """
-    if not src.is_file():
-        raise VersionError(src, "metacatalog.parquet not found")
-    _check_schema(con, src)
+    check_metacatalog(con, src)
     unions = ",\n".join(
         f"coalesce(list_sort(list_distinct(flatten(list({c}) FILTER (WHERE {c} IS NOT NULL)))), [])"
         f" AS {c}"

@@ -109,10 +109,17 @@ def publish_version(
     rows: int,
     promotable: bool = True,
     now: dt.datetime | None = None,
+    metacatalog_file: Path | None = None,
 ) -> PublishReport:
-    """Upload changed objects to `versions/<v>/`, verify, record, and promote if now current."""
+    """Upload changed objects to `versions/<v>/`, verify, record, and promote if now current.
+
+    `metacatalog_file` publishes another metacatalog than the built one (e.g. without the
+    entries of datastores that failed).
+    """
     report = PublishReport(version)
     tree = version_tree(build_dir, datastores)
+    if metacatalog_file is not None:
+        tree[METACATALOG] = metacatalog_file
     prefix = archive_prefix(version)
     # The archived specs point at the archived parquet beside them; the built ones at the root.
     payloads: dict[str, Path | bytes] = {

@@ -77,6 +77,8 @@ class Settings:
     sort_column_count: int
     duckdb_memory_limit: str
     duckdb_threads: int
+    # Promote a version to the root even when some of its datastores failed.
+    allow_partial: bool = False
     partitions: dict[str, list[str]] = field(default_factory=dict)
     sftp: SftpSettings = field(default_factory=SftpSettings)
     sensor: SensorSettings = field(default_factory=SensorSettings)
@@ -105,6 +107,12 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def _boolean(value: Any, key: str, origin: str) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{origin}: {key} must be true or false, not {value!r}")
+    return value
 
 
 def load_settings(
@@ -140,6 +148,7 @@ def load_settings(
             sort_column_count=int(raw["sort_column_count"]),
             duckdb_memory_limit=str(duck["memory_limit"]),
             duckdb_threads=int(duck["threads"]),
+            allow_partial=_boolean(raw.get("allow_partial", False), "allow_partial", origin),
             partitions={name: list(cols) for name, cols in partitions.items()},
             sftp=_table(SftpSettings, raw, "sftp", origin),
             sensor=_table(SensorSettings, raw, "sensor", origin),

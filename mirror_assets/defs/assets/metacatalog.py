@@ -4,6 +4,7 @@ from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import StagingArea
+from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.lib.metacatalog import restructure_metacatalog
 from mirror_assets.lib.staging import METACATALOG
 
@@ -40,7 +41,10 @@ def metacatalog(context: dg.AssetExecutionContext, staging: StagingArea) -> dg.M
     """
     version = staging.version(context.partition_key)
     dest = version.build / METACATALOG
-    with staging.duckdb(context.partition_key) as con:
+    with (
+        stop_on_full_disk("metacatalog", version.root),
+        staging.duckdb(context.partition_key) as con,
+    ):
         names = restructure_metacatalog(con, version.raw / METACATALOG, dest)
         preview = _preview(con, dest)
     context.log.info(f"metacatalog: {len(names)} names")

@@ -1,12 +1,14 @@
 import dagster as dg
+import duckdb
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.metadata import outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import MirrorSettings, StagingArea
+from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.lib.datastore import read_schema
-from mirror_assets.lib.outcomes import healthy_names, run_each, save_outcomes
+from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
+from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.partitioning import choose_sort_columns, partition_datastore
 from mirror_assets.lib.sidecars import read_cardinalities
 
@@ -17,6 +19,7 @@ METRICS = {
     "partition_columns": list,
     "sort_columns": list,
 }
+CODE_VERSION = "1"
 
 
 @dg.asset(
@@ -25,15 +28,30 @@ METRICS = {
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "parquet"},
-    code_version="1",
+    code_version=CODE_VERSION,
     pool="duckdb",
 )
 def partitioned_datastores(
-    context: dg.AssetExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+    context: dg.AssetExecutionContext,
+    staging: StagingArea,
+    mirror_settings: MirrorSettings,
+    run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """Each datastore rewritten sorted by its 3 lowest-cardinality columns in 10k-row row groups,
     hive-partitioned (source/<name>.parquet/col=value/...) where the partition table names it."""
     version = staging.version(context.partition_key)
+    digests = load_input_digests(version.status)
+
+    def fingerprint(name: str) -> str:
+        shaping = {
+            "partition_columns": mirror_settings.partition_columns(name),
+            "sort_column_count": mirror_settings.sort_column_count,
+            "row_group_size": mirror_settings.row_group_size,
+            "duckdb": duckdb.__version__,
+        }
+        return input_fingerprint(
+            digests, [f"source/{name}.parquet"], "partitioned", CODE_VERSION, shaping
+        )
 
     with staging.duckdb(context.partition_key) as con:
 
@@ -64,7 +82,14 @@ def partitioned_datastores(
                 "sort_columns": sort_cols,
             }
 
-        names = healthy_names(version.status, ["fetch", "sidecars"])
-        outcomes = run_each("partitioned", names, rewrite, context.log)
-    save_outcomes(version.status, "partitioned", outcomes)
-    return dg.MaterializeResult(metadata=outcome_metadata(outcomes, METRICS))
+        this_run, recorded = run_stage(
+            version.status,
+            "partitioned",
+            ["fetch", "sidecars"],
+            run_options.scope().selected,
+            rewrite,
+            context.log,
+            fingerprint=fingerprint,
+            outputs_present=lambda name: version.built_datastore(name).exists(),
+        )
+    return dg.MaterializeResult(metadata=outcome_metadata(recorded, METRICS, this_run=this_run))

@@ -1,14 +1,17 @@
 import dagster as dg
+import duckdb
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import StagingArea
-from mirror_assets.lib.outcomes import healthy_names, run_each, save_outcomes
+from mirror_assets.defs.resources import RunOptions, StagingArea
+from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
+from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.sidecars import write_sidecars
 
 METRICS = {"rows": int, "project_id": str, "columns": int}
+CODE_VERSION = "1"
 
 
 @dg.asset(
@@ -17,15 +20,28 @@ METRICS = {"rows": int, "project_id": str, "columns": int}
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "parquet"},
-    code_version="1",
+    code_version=CODE_VERSION,
     pool="duckdb",
 )
 def datastore_sidecars(
-    context: dg.AssetExecutionContext, staging: StagingArea
+    context: dg.AssetExecutionContext, staging: StagingArea, run_options: RunOptions
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
     key-value metadata) and <name>_metadata.json (project_id, num_records)."""
     version = staging.version(context.partition_key)
+    digests = load_input_digests(version.status)
+
+    def fingerprint(name: str) -> str:
+        return input_fingerprint(
+            digests,
+            [f"source/{name}.parquet"],
+            "sidecars",
+            CODE_VERSION,
+            {"duckdb": duckdb.__version__},
+        )
+
+    def outputs_present(name: str) -> bool:
+        return version.uniqs(name).is_file() and version.metadata_json(name).is_file()
 
     with staging.duckdb(context.partition_key) as con:
 
@@ -42,8 +58,14 @@ def datastore_sidecars(
                 "columns": len(summary.cardinalities),
             }
 
-        outcomes = run_each(
-            "sidecars", healthy_names(version.status, ["fetch"]), build, context.log
+        this_run, recorded = run_stage(
+            version.status,
+            "sidecars",
+            ["fetch"],
+            run_options.scope().selected,
+            build,
+            context.log,
+            fingerprint=fingerprint,
+            outputs_present=outputs_present,
         )
-    save_outcomes(version.status, "sidecars", outcomes)
-    return dg.MaterializeResult(metadata=outcome_metadata(outcomes, METRICS))
+    return dg.MaterializeResult(metadata=outcome_metadata(recorded, METRICS, this_run=this_run))

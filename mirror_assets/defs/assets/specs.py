@@ -4,9 +4,12 @@ from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import MirrorSettings, StagingArea
-from mirror_assets.lib.outcomes import healthy_names, run_each, save_outcomes
+from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
+from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
+from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.specs import public_catalog_url, rewrite_spec
+
+CODE_VERSION = "1"
 
 
 @dg.asset(
@@ -15,19 +18,40 @@ from mirror_assets.lib.specs import public_catalog_url, rewrite_spec
     group_name=GROUP,
     owners=OWNERS,
     kinds={"json"},
-    code_version="1",
+    code_version=CODE_VERSION,
 )
 def datastore_specs(
-    context: dg.AssetExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+    context: dg.AssetExecutionContext,
+    staging: StagingArea,
+    mirror_settings: MirrorSettings,
+    run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """Each esm-datastore's ESM collection JSON with catalog_file set to its public parquet URL."""
     version = staging.version(context.partition_key)
+    digests = load_input_digests(version.status)
+
+    def url(name: str) -> str:
+        return public_catalog_url(mirror_settings.public_base_url, name)
 
     def rewrite(name: str) -> dict:
-        url = public_catalog_url(mirror_settings.public_base_url, name)
-        rewrite_spec(version.raw_file(name, ".json"), version.built_spec(name), url)
-        return {"catalog_file": url}
+        rewrite_spec(version.raw_file(name, ".json"), version.built_spec(name), url(name))
+        return {"catalog_file": url(name)}
 
-    outcomes = run_each("specs", healthy_names(version.status, ["fetch"]), rewrite, context.log)
-    save_outcomes(version.status, "specs", outcomes)
-    return dg.MaterializeResult(metadata=outcome_metadata(outcomes, {"catalog_file": str}))
+    def fingerprint(name: str) -> str:
+        return input_fingerprint(
+            digests, [f"source/{name}.json"], "specs", CODE_VERSION, {"catalog_file": url(name)}
+        )
+
+    this_run, recorded = run_stage(
+        version.status,
+        "specs",
+        ["fetch"],
+        run_options.scope().selected,
+        rewrite,
+        context.log,
+        fingerprint=fingerprint,
+        outputs_present=lambda name: version.built_spec(name).is_file(),
+    )
+    return dg.MaterializeResult(
+        metadata=outcome_metadata(recorded, {"catalog_file": str}, this_run=this_run)
+    )

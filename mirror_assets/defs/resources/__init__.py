@@ -6,6 +6,7 @@ from mirror_assets.defs.resources.catalog_sources import (
     SftpCatalogSource,
 )
 from mirror_assets.defs.resources.object_stores import LocalObjectStore, ObjectStore
+from mirror_assets.defs.resources.run_options import RunOptions
 from mirror_assets.defs.resources.staging import MirrorSettings, StagingArea
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "LocalObjectStore",
     "MirrorSettings",
     "ObjectStore",
+    "RunOptions",
     "SftpCatalogSource",
     "StagingArea",
 ]

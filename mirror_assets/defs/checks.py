@@ -1,0 +1,156 @@
+"""Asset checks: invariants of each version, verified from the files themselves.
+
+The checks on metacatalog, datastore_sidecars and partitioned_datastores are blocking: in a run,
+published_catalog waits for them and does not run when one fails, so nothing they catch is
+published or promoted. The pairing check only warns: real metacatalogs name datastores that live
+in other projects' catalogs.
+"""
+
+import dagster as dg
+
+from mirror_assets.defs.assets.metacatalog import metacatalog
+from mirror_assets.defs.assets.partitioned import partitioned_datastores
+from mirror_assets.defs.assets.published import published_catalog
+from mirror_assets.defs.assets.sidecars import datastore_sidecars
+from mirror_assets.defs.resources import MirrorSettings, ObjectStore, StagingArea
+from mirror_assets.lib.outcomes import healthy_names, load_outcomes
+from mirror_assets.lib.publish import read_versions_index
+from mirror_assets.lib.staging import METACATALOG
+from mirror_assets.lib.verify import (
+    catalog_file_problems,
+    duplicate_names,
+    metacatalog_names,
+    partition_layout_problems,
+    published_spec_keys,
+    rows_preserved,
+    sidecars_match_rows,
+    unpaired_names,
+)
+
+# At most this many problems are listed in a check's description; metadata counts them all.
+SHOWN = 10
+
+
+def _result(
+    problems: list[str],
+    checked: int,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
+    shown = "\n".join(problems[:SHOWN])
+    more = f"\n... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=severity,
+        description=(shown + more) if problems else None,
+        metadata={"checked": checked, "problems": len(problems)},
+    )
+
+
+@dg.asset_check(asset=partitioned_datastores, blocking=True)
+def rows_preserved_per_datastore(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea
+) -> dg.AssetCheckResult:
+    """Each partitioned output holds exactly as many rows as its source datastore."""
+    version = staging.version(context.partition_key)
+    names = healthy_names(version.status, ["partitioned"])
+    with staging.duckdb(context.partition_key) as con:
+        return _result(rows_preserved(con, version, names), len(names))
+
+
+@dg.asset_check(asset=partitioned_datastores, blocking=True)
+def partition_columns_present(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+) -> dg.AssetCheckResult:
+    """Each datastore in the partition table is a hive folder by exactly its partition columns;
+    every other one a single file."""
+    version = staging.version(context.partition_key)
+    names = healthy_names(version.status, ["partitioned"])
+    problems = [
+        problem
+        for name in names
+        for problem in partition_layout_problems(
+            version.built_datastore(name), mirror_settings.partition_columns(name)
+        )
+    ]
+    return _result(problems, len(names))
+
+
+@dg.asset_check(asset=datastore_sidecars, blocking=True)
+def sidecar_num_records_match_rows(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea
+) -> dg.AssetCheckResult:
+    """`_uniqs.parquet` num_records and `_metadata.json` num_records equal the source's rows."""
+    version = staging.version(context.partition_key)
+    names = healthy_names(version.status, ["sidecars"])
+    with staging.duckdb(context.partition_key) as con:
+        return _result(sidecars_match_rows(con, version, names), len(names))
+
+
+@dg.asset_check(asset=metacatalog, blocking=True)
+def metacatalog_names_unique(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea
+) -> dg.AssetCheckResult:
+    """The restructured metacatalog has one row per name."""
+    version = staging.version(context.partition_key)
+    with staging.duckdb(context.partition_key) as con:
+        names = metacatalog_names(con, version.build / METACATALOG)
+    dupes = duplicate_names(names)
+    return _result([f"{METACATALOG}: name {n!r} appears more than once" for n in dupes], len(names))
+
+
+@dg.asset_check(asset=metacatalog)
+def metacatalog_matches_datastores(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea
+) -> dg.AssetCheckResult:
+    """Every metacatalog name has a datastore pair in source/, and every pair a metacatalog entry.
+
+    A warning only: some entries point at datastores outside the version (another project's
+    catalog), and those are published as they are.
+    """
+    version = staging.version(context.partition_key)
+    with staging.duckdb(context.partition_key) as con:
+        names = metacatalog_names(con, version.build / METACATALOG)
+    datastores = sorted({o.name for o in load_outcomes(version.status, "fetch")})
+    no_pair, no_entry = unpaired_names(names, datastores)
+    problems = [f"{METACATALOG}: {n} has no datastore pair in source/" for n in no_pair]
+    problems += [f"source/{n}.parquet: no metacatalog entry for {n}" for n in no_entry]
+    result = _result(problems, len(names), dg.AssetCheckSeverity.WARN)
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        severity=result.severity,
+        description=result.description,
+        metadata={
+            **result.metadata,
+            "names_without_datastore": ", ".join(no_pair),
+            "datastores_without_entry": ", ".join(no_entry),
+        },
+    )
+
+
+@dg.asset_check(asset=published_catalog)
+def catalog_files_exist(
+    context: dg.AssetCheckExecutionContext,
+    staging: StagingArea,
+    object_store: ObjectStore,
+    mirror_settings: MirrorSettings,
+) -> dg.AssetCheckResult:
+    """Every published spec's catalog_file points at an object that exists in the store: in the
+    version's archive, and at the root when the version is current."""
+    key = context.partition_key
+    version = staging.version(key)
+    names = healthy_names(version.status, ["publish"])
+    bucket = object_store.bucket()
+    current = read_versions_index(bucket).get("current") == key
+    spec_keys = published_spec_keys(key, names, at_root=current)
+    problems = catalog_file_problems(bucket, mirror_settings.public_base_url, spec_keys)
+    return _result(problems, len(spec_keys))
+
+
+mirror_checks = [
+    rows_preserved_per_datastore,
+    partition_columns_present,
+    sidecar_num_records_match_rows,
+    metacatalog_names_unique,
+    metacatalog_matches_datastores,
+    catalog_files_exist,
+]

@@ -1,0 +1,144 @@
+"""Asset checks: they pass on a good version, and a failing blocking check stops the publish.
+
+To make a check fail honestly the staged build is corrupted between two runs (as a bad disk or a
+stray hand edit would): the second run finds the inputs unchanged, reuses the build, and the
+checks, which read the files themselves, catch what the pipeline's own records cannot.
+"""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+
+from mirror_assets.definitions import build_resources
+from mirror_assets.defs.assets import mirror_assets
+from mirror_assets.defs.checks import mirror_checks
+from mirror_assets.lib.bucket import LocalBucket
+from mirror_assets.lib.verify import catalog_file_problems, partition_layout_problems
+from mirror_assets_tests.pipeline import (
+    BASE_URL,
+    VERSION_A,
+    VERSION_B,
+    check_evaluations,
+    root_snapshot,
+    run_job,
+    settings_for,
+    versions_index,
+)
+
+BLOCKING = {
+    "rows_preserved_per_datastore",
+    "partition_columns_present",
+    "sidecar_num_records_match_rows",
+    "metacatalog_names_unique",
+}
+
+
+def test_checks_are_in_the_job_and_blocking_where_they_guard_promotion(tmp_path, sample_catalog):
+    settings = settings_for(sample_catalog, tmp_path / "dest", tmp_path / "staging")
+    result = run_job(settings, VERSION_B)
+    assert result.success
+    evaluations = check_evaluations(result)
+    assert set(evaluations) == {spec.name for check in mirror_checks for spec in check.check_specs}
+    assert all(e.passed for e in evaluations.values())
+    blocking = {spec.name for check in mirror_checks for spec in check.check_specs if spec.blocking}
+    assert blocking == BLOCKING
+
+
+def _tamper_num_records(staging, name):
+    path = staging / VERSION_B / "build" / "source" / f"{name}_metadata.json"
+    document = json.loads(path.read_text())
+    document["num_records"] += 1
+    path.write_text(json.dumps(document))
+
+
+def _drop_one_partition_file(staging, name):
+    folder = staging / VERSION_B / "build" / "source" / f"{name}.parquet"
+    next(p for p in sorted(folder.rglob("*.parquet")) if p.is_file()).unlink()
+
+
+def _flatten_partition_folder(staging, name):
+    folder = staging / VERSION_B / "build" / "source" / f"{name}.parquet"
+    files = sorted(p for p in folder.rglob("*.parquet") if p.is_file())
+    for i, path in enumerate(files):
+        path.rename(folder / f"part{i}.parquet")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "name", "check", "words"),
+    [
+        (_tamper_num_records, "by473", "sidecar_num_records_match_rows", "num_records 8, source"),
+        (_drop_one_partition_file, "cmip6_oi10", "rows_preserved_per_datastore", "rows, source"),
+        (_flatten_partition_folder, "era5_rt52", "partition_columns_present", "expected product="),
+    ],
+    ids=["sidecar_num_records", "rows_lost", "partition_folders"],
+)
+def test_failing_blocking_check_stops_published_catalog(
+    tmp_path, sample_catalog, tamper, name, check, words
+):
+    dest, staging = tmp_path / "dest", tmp_path / "staging"
+    settings = settings_for(sample_catalog, dest, staging)
+    assert run_job(settings, VERSION_A).success
+    # Build v2025-02-28 without publishing it, then corrupt the staged build.
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("catalog_version", [VERSION_B])
+    unpublished = [a for a in mirror_assets if a.key.to_user_string() != "published_catalog"]
+    assert dg.materialize(
+        unpublished, partition_key=VERSION_B, instance=instance, resources=build_resources(settings)
+    ).success
+    tamper(staging, name)
+    root_before, index_before = root_snapshot(dest), versions_index(dest)
+
+    result = run_job(settings, VERSION_B)
+
+    assert not result.success
+    evaluation = check_evaluations(result)[check]
+    assert not evaluation.passed
+    assert words in evaluation.description and name in evaluation.description
+    # published_catalog never ran: nothing of v2025-02-28 reached the store.
+    assert not result.asset_materializations_for_node("published_catalog")
+    assert not (dest / "versions" / VERSION_B).exists()
+    assert root_snapshot(dest) == root_before
+    assert versions_index(dest) == index_before
+
+
+def test_catalog_file_check_finds_a_spec_pointing_at_nothing(tmp_path, sample_catalog):
+    dest = tmp_path / "dest"
+    assert run_job(settings_for(sample_catalog, dest, tmp_path / "staging"), VERSION_B).success
+    bucket = LocalBucket(dest)
+    keys = [f"versions/{VERSION_B}/source/by473.json", "source/by473.json"]
+    assert catalog_file_problems(bucket, BASE_URL, keys) == []
+
+    (dest / "versions" / VERSION_B / "source" / "by473.parquet").unlink()
+    spec = json.loads((dest / "source" / "by473.json").read_text())
+    spec["catalog_file"] = "https://elsewhere.example/by473.parquet"
+    (dest / "source" / "by473.json").write_text(json.dumps(spec))
+
+    problems = catalog_file_problems(bucket, BASE_URL, keys)
+    assert problems == [
+        f"versions/{VERSION_B}/source/by473.json: catalog_file "
+        f"{BASE_URL}/versions/{VERSION_B}/source/by473.parquet points at nothing "
+        f"(versions/{VERSION_B}/source/by473.parquet is missing)",
+        f"source/by473.json: catalog_file https://elsewhere.example/by473.parquet "
+        f"is not below {BASE_URL}",
+    ]
+
+
+def test_partition_layout_problems(tmp_path):
+    single = tmp_path / "a.parquet"
+    single.write_bytes(b"x")
+    assert partition_layout_problems(single, []) == []
+    assert (
+        "expected a hive-partitioned folder by realm"
+        in partition_layout_problems(single, ["realm"])[0]
+    )
+    folder = tmp_path / "b.parquet"
+    (folder / "realm=ocean" / "table_id=Omon").mkdir(parents=True)
+    (folder / "realm=ocean" / "table_id=Omon" / "data_0.parquet").write_bytes(b"x")
+    assert partition_layout_problems(folder, ["realm", "table_id"]) == []
+    assert (
+        "expected table_id=.../realm=..."
+        in partition_layout_problems(folder, ["table_id", "realm"])[0]
+    )
