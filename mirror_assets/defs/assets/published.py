@@ -8,11 +8,9 @@ from mirror_assets.defs.assets.specs import datastore_specs
 from mirror_assets.defs.metadata import outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, StagingArea
-from mirror_assets.lib.outcomes import STAGES, Outcome, failures, load_outcomes, save_outcomes
-from mirror_assets.lib.publish import VERSIONS_JSON, archive_prefix, publish_version
+from mirror_assets.lib.publish import VERSIONS_JSON, archive_prefix
+from mirror_assets.lib.staged_publish import publish_staged
 from mirror_assets.lib.staging import METACATALOG
-
-BUILD_STAGES = [s for s in STAGES if s != "publish"]
 
 
 @dg.asset(
@@ -33,33 +31,26 @@ def published_catalog(
     """The version published to the object store under versions/<version>/, and promoted to
     the bucket root when it is the newest complete, non-hidden version."""
     key = context.partition_key
-    version = staging.version(key)
-    built = {o.name: o for o in load_outcomes(version.status, "partitioned") if o.ok}
-    failed = failures(version.status, BUILD_STAGES)
-    healthy = sorted(set(built) - {o.name for _, o in failed})
-    rows = sum(int(built[n].metrics["rows"]) for n in healthy)
-    report = publish_version(
+    built, report = publish_staged(
         object_store.bucket(),
-        version.build,
+        staging.version(key),
         key,
-        healthy,
         mirror_settings.public_base_url,
-        rows,
-        promotable=not failed,
+        dry_run=object_store.dry_run,
     )
-    outcomes = [Outcome(n, True, {"rows": built[n].metrics["rows"]}) for n in healthy]
-    outcomes += [
-        Outcome(o.name, False, file=o.file, cause=f"{stage}: {o.cause}") for stage, o in failed
-    ]
-    save_outcomes(version.status, "publish", outcomes)
+    outcomes = built.outcomes()
+    for action in report.actions() if report.dry_run else []:
+        context.log.info(f"dry run: would {action}")
     context.log.info(
-        f"publish: {key} to {object_store.describe()}: {len(report.uploaded)} uploaded, "
-        f"{report.unchanged} unchanged; current version is {report.current}"
+        f"publish{' (dry run)' if report.dry_run else ''}: {key} to {object_store.describe()}: "
+        f"{len(report.uploaded)} uploaded, {report.unchanged} unchanged; "
+        f"current version is {report.current}"
     )
     base = mirror_settings.public_base_url
     return dg.MaterializeResult(
         metadata={
             "destination": object_store.describe(),
+            "dry_run": report.dry_run,
             "objects_uploaded": len(report.uploaded),
             "objects_unchanged": report.unchanged,
             "promoted": report.promoted,
