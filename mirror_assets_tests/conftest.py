@@ -12,6 +12,9 @@ import pytest
 
 from mirror_assets.lib.settings import SAMPLE_CATALOG
 
+# Real S3 servers (moto, Swift s3api) and a fault-injecting proxy, for the publish tests.
+pytest_plugins = ["mirror_assets_tests.servers.fixtures"]
+
 STRINGS = pa.list_(pa.string())
 
 

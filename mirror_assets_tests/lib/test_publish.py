@@ -6,25 +6,7 @@ import pytest
 
 from mirror_assets.lib.bucket import LocalBucket
 from mirror_assets.lib.publish import publish_version, read_versions_index
-
-BASE = "https://objects.example/v1/AUTH_x/catalog"
-
-
-def make_build(root, datastores, marker="1"):
-    """A built version tree: metacatalog plus, per datastore, spec, sidecars and a hive folder."""
-    (root / "source").mkdir(parents=True, exist_ok=True)
-    (root / "metacatalog.parquet").write_text(f"meta {marker} {sorted(datastores)}")
-    for name, partitions in datastores.items():
-        (root / "source" / f"{name}.json").write_text(
-            json.dumps({"id": name, "catalog_file": f"{BASE}/source/{name}.parquet"})
-        )
-        (root / "source" / f"{name}_uniqs.parquet").write_text(f"uniqs {name}")
-        (root / "source" / f"{name}_metadata.json").write_text('{"num_records": 1}')
-        for part in partitions:
-            path = root / "source" / f"{name}.parquet" / part / "data_0.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(f"{name} {part} {marker}")
-    return root
+from mirror_assets_tests.builds import BASE, make_build
 
 
 def publish(bucket, build, version, names):
