@@ -69,17 +69,17 @@ def use_credentials(monkeypatch: pytest.MonkeyPatch, endpoint: S3Endpoint) -> No
 
 @dataclass
 class S3Target:
-    """A fresh bucket on one server, reached through a fault proxy; `client` goes direct."""
+    """A fresh bucket on one server, reached through a fault proxy if any; `client` goes direct."""
 
     endpoint: S3Endpoint
-    proxy: FaultProxy
+    proxy: FaultProxy | None
     bucket_name: str
     client: Any
 
     def location(self, **options: Any) -> S3Location:
         settings = {
             "bucket": self.bucket_name,
-            "endpoint_url": self.proxy.endpoint_url,
+            "endpoint_url": (self.proxy or self.endpoint).endpoint_url,
             "region": self.endpoint.region,
             "concurrency": 8,
             "multipart_threshold": 6 * MIB,
