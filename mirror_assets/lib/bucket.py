@@ -42,6 +42,8 @@ class Bucket(Protocol):
     """Keys are `/`-separated paths below the destination root."""
 
     concurrency: int
+    # Names how `fingerprint` computes etags, so remembered fingerprints are reused only alike.
+    fingerprint_scheme: str
 
     def describe(self) -> str:
         """Where the bucket is, for messages (never includes credentials)."""
@@ -89,6 +91,7 @@ class LocalBucket:
     def __init__(self, root: str | Path, concurrency: int = 8):
         self.root = Path(root).resolve()
         self.concurrency = concurrency
+        self.fingerprint_scheme = "md5"
 
     def describe(self) -> str:
         return str(self.root)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 from mirror_assets.lib.bucket import Bucket, Fingerprint, Payload, StoredObject
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.files import tree_files
+from mirror_assets.lib.fingerprint_cache import FingerprintCache
 from mirror_assets.lib.specs import public_catalog_url, read_spec, with_catalog_file
 from mirror_assets.lib.staging import METACATALOG
 from mirror_assets.lib.transfers import run_all
@@ -141,12 +142,12 @@ def publish_version(
     promotable: bool = True,
     now: dt.datetime | None = None,
     dry_run: bool = False,
+    fingerprint_cache: Path | None = None,
 ) -> PublishReport:
     """Upload changed objects to `versions/<v>/`, verify, record, and promote if now current.
-    With `dry_run`, only read the bucket and report what would be uploaded, copied and deleted."""
+    With `dry_run`, only read the bucket and report what would be uploaded, copied and deleted.
+    `fingerprint_cache` remembers local files' etags between runs (by path, size and mtime)."""
     report = PublishReport(version, dry_run=dry_run)
-    if not dry_run:
-        report.setup = bucket.setup()
     tree = version_tree(build_dir, datastores)
     prefix = archive_prefix(version)
     # The archived specs point at the archived parquet beside them; the built ones at the root.
@@ -158,38 +159,46 @@ def publish_version(
         )
         for key, path in tree.items()
     }
+    cache = FingerprintCache(fingerprint_cache, bucket.fingerprint_scheme, bucket.fingerprint)
     with ThreadPoolExecutor(bucket.concurrency, thread_name_prefix="publish") as pool:
+        # Everything read up front, concurrently: the tasks below wait on these futures, which
+        # were queued first, so they never wait on work queued behind them.
+        setup = None if dry_run else pool.submit(bucket.setup)
         listing = pool.submit(bucket.list, prefix)
-        expected = dict(zip(payloads, pool.map(bucket.fingerprint, payloads.values()), strict=True))
-        existing = listing.result()
-        report.uploaded = sorted(k for k, fp in expected.items() if not fp.matches(existing.get(k)))
-        report.unchanged = len(expected) - len(report.uploaded)
-        report.archive_deleted = sorted(set(existing) - set(expected))
-        changed = bool(report.uploaded or report.archive_deleted)
-        if not dry_run and changed:
-            run_all(pool, "upload", lambda k: bucket.put(k, payloads[k]), report.uploaded)
-            bucket.delete(report.archive_deleted)
-            _verify(bucket.list(prefix), expected)
+        stored_index = pool.submit(read_versions_index, bucket)
+        hidden = parse_version(version).hidden
+        root = None if hidden else pool.submit(_root_objects, bucket)
+        try:
+            expected = _archive(bucket, pool, payloads, cache, setup, listing, report)
+            if setup:
+                report.setup = setup.result()
+            report.archive_deleted = sorted(set(listing.result()) - set(expected))
+            changed = bool(report.uploaded or report.archive_deleted)
+            if not dry_run and changed:
+                bucket.delete(report.archive_deleted)
+                _verify(bucket.list(prefix), expected)
 
-        index = read_versions_index(bucket)
-        entry = {
-            "version": version,
-            "hidden": parse_version(version).hidden,
-            "published": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-            "datastores": len(datastores),
-            "rows": rows,
-            "bytes": sum(fp.size for fp in expected.values()),
-            "promotable": promotable,
-        }
-        updated = _with_entry(index, entry, changed)
-        report.current = choose_current(updated)
-        if not dry_run and updated != index:
-            bucket.put(VERSIONS_JSON, _index_bytes(updated))
-        if report.current == version:
-            _promote(bucket, pool, version, tree, expected, report)
-            if not dry_run and updated.get("current") != version:
-                updated["current"] = version
+            index = stored_index.result()
+            entry = {
+                "version": version,
+                "hidden": hidden,
+                "published": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+                "datastores": len(datastores),
+                "rows": rows,
+                "bytes": sum(fp.size for fp in expected.values()),
+                "promotable": promotable,
+            }
+            updated = _with_entry(index, entry, changed)
+            report.current = choose_current(updated)
+            if not dry_run and updated != index:
                 bucket.put(VERSIONS_JSON, _index_bytes(updated))
+            if root and report.current == version:
+                _promote(bucket, pool, version, tree, expected, root.result(), cache, report)
+                if not dry_run and updated.get("current") != version:
+                    updated["current"] = version
+                    bucket.put(VERSIONS_JSON, _index_bytes(updated))
+        finally:
+            cache.save()
     log.info(
         "publish%s %s to %s: %d uploaded, %d unchanged, %d deleted from the archive; "
         "root: %d written, %d deleted; current version %s",
@@ -204,6 +213,38 @@ def publish_version(
         report.current,
     )
     return report
+
+
+def _fingerprint(cache: FingerprintCache, bucket: Bucket, payload: Payload) -> Fingerprint:
+    return cache.fingerprint(payload) if isinstance(payload, Path) else bucket.fingerprint(payload)
+
+
+def _archive(
+    bucket: Bucket,
+    pool: ThreadPoolExecutor,
+    payloads: dict[str, Payload],
+    cache: FingerprintCache,
+    setup: Future | None,
+    listing: Future,
+    report: PublishReport,
+) -> dict[str, Fingerprint]:
+    """Fingerprint each object and upload it if the listing lacks it, in one task per object, so
+    hashing overlaps the uploads; returns what the listing must show afterwards."""
+
+    def archive_one(key: str) -> tuple[Fingerprint, bool]:
+        printed = _fingerprint(cache, bucket, payloads[key])
+        if printed.matches(listing.result().get(key)):
+            return printed, False
+        if not report.dry_run:
+            if setup:
+                setup.result()  # the bucket exists before the first upload
+            bucket.put(key, payloads[key])
+        return printed, True
+
+    done = run_all(pool, "upload", archive_one, payloads)
+    report.uploaded = sorted(k for k, (_, sent) in done.items() if sent)
+    report.unchanged = len(done) - len(report.uploaded)
+    return {k: printed for k, (printed, _) in done.items()}
 
 
 def _verify(stored: dict[str, StoredObject], expected: dict[str, Fingerprint]) -> None:
@@ -225,15 +266,14 @@ def _promote(
     version: str,
     tree: dict[str, Path],
     archived: dict[str, Fingerprint],
+    root: dict[str, StoredObject],
+    cache: FingerprintCache,
     report: PublishReport,
 ) -> None:
     """Copy the archived version to the root: datastores, then metacatalog, then drop strays."""
     prefix = archive_prefix(version)
-    root = _root_objects(bucket)
     specs = [k for k in tree if _is_spec(k)]
-    spec_prints = dict(
-        zip(specs, pool.map(lambda k: bucket.fingerprint(tree[k]), specs), strict=True)
-    )
+    spec_prints = run_all(pool, "fingerprint", lambda k: cache.fingerprint(tree[k]), specs)
     report.root_uploaded = sorted(k for k in specs if not spec_prints[k].matches(root.get(k)))
     report.root_copied = sorted(
         k for k in tree if not _is_spec(k) and not archived[prefix + k].matches(root.get(k))

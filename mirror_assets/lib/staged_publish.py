@@ -15,6 +15,8 @@ from mirror_assets.lib.publish import PublishReport, publish_version
 from mirror_assets.lib.staging import METACATALOG, VersionStaging
 
 BUILD_STAGES = [s for s in STAGES if s != "publish"]
+# Etags of the built files, remembered between publishes of this version.
+FINGERPRINTS = "publish-fingerprints.json"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def publish_staged(
         built.total_rows,
         promotable=built.promotable,
         dry_run=dry_run,
+        fingerprint_cache=staging.root / FINGERPRINTS,
     )
     if not dry_run:
         save_outcomes(staging.status, "publish", built.outcomes())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Executor, wait
+from typing import TypeVar
 
 from mirror_assets.lib.errors import MirrorError, one_line
 
@@ -12,16 +13,21 @@ class TransferError(MirrorError):
     """An object could not be transferred (after the client's own retries)."""
 
 
-def run_all(pool: Executor, action: str, call: Callable[[str], None], keys: Iterable[str]) -> None:
-    """`call(key)` for every key concurrently; on the first failure, cancel what has not started,
-    let what is running finish, and raise a `TransferError` naming the key."""
+T = TypeVar("T")
+
+
+def run_all(
+    pool: Executor, action: str, call: Callable[[str], T], keys: Iterable[str]
+) -> dict[str, T]:
+    """`call(key)` for every key concurrently, results by key; on the first failure, cancel what
+    has not started, let what is running finish, and raise a `TransferError` naming the key."""
     futures = {pool.submit(call, key): key for key in keys}
     if not futures:
-        return
+        return {}
     done, pending = wait(futures, return_when=FIRST_EXCEPTION)
     failed = [f for f in done if f.exception() is not None]
     if not failed:
-        return
+        return {key: future.result() for future, key in futures.items()}
     for future in pending:
         future.cancel()
     wait(pending)
