@@ -219,6 +219,16 @@ def _fingerprint(cache: FingerprintCache, bucket: Bucket, payload: Payload) -> F
     return cache.fingerprint(payload) if isinstance(payload, Path) else bucket.fingerprint(payload)
 
 
+def _largest_first(payloads: dict[str, Payload]) -> list[str]:
+    """Big transfers start first, so the last ones to finish are small (a shorter tail)."""
+
+    def size(key: str) -> int:
+        payload = payloads[key]
+        return len(payload) if isinstance(payload, bytes) else payload.stat().st_size
+
+    return sorted(payloads, key=size, reverse=True)
+
+
 def _archive(
     bucket: Bucket,
     pool: ThreadPoolExecutor,
@@ -241,7 +251,7 @@ def _archive(
             bucket.put(key, payloads[key])
         return printed, True
 
-    done = run_all(pool, "upload", archive_one, payloads)
+    done = run_all(pool, "upload", archive_one, _largest_first(payloads))
     report.uploaded = sorted(k for k, (_, sent) in done.items() if sent)
     report.unchanged = len(done) - len(report.uploaded)
     return {k: printed for k, (printed, _) in done.items()}
@@ -290,6 +300,7 @@ def _promote(
             bucket.copy(prefix + key, key)
 
     first = [k for k in report.root_written if k != METACATALOG]
-    run_all(pool, "promote", write, first)
+    first.sort(key=lambda k: spec_prints[k].size if k in spec_prints else archived[prefix + k].size)
+    run_all(pool, "promote", write, first[::-1])
     run_all(pool, "promote", write, [k for k in report.root_written if k == METACATALOG])
     bucket.delete(report.root_deleted)
