@@ -226,6 +226,16 @@ def test_throttling_and_5xx_are_retried(tmp_path, s3_target):
     assert s3_target.read("source/a.parquet/p=2/data_0.parquet") == b"a p=2 2"
 
 
+def test_timeouts_are_retried(tmp_path, s3_target):
+    bucket = s3_target.bucket(concurrency=4, read_timeout=1.0)
+    slow = s3_target.proxy.inject(method="PUT", path_contains="metacatalog", times=1, delay=2.5)
+    report = publish(bucket, make_build(tmp_path / "b1", {"a": ["p=1"]}), V1, ["a"])
+    assert report.promoted and slow.injected == 1
+    assert (
+        s3_target.read("metacatalog.parquet") == (tmp_path / "b1/metacatalog.parquet").read_bytes()
+    )
+
+
 def test_persistent_failure_leaves_the_root_as_it_was(tmp_path, s3_target):
     bucket = s3_target.bucket(max_attempts=2)
     publish(bucket, make_build(tmp_path / "b1", {"a": ["p=1"]}), V1, ["a"])

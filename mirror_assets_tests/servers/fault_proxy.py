@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,8 @@ class Fault:
     matches: Callable[[str, str], bool]
     times: int | None
     injected: int = 0
+    # Instead of an error: hold the request this long, then pass it on (a timeout for the client).
+    delay: float = 0.0
 
     def take(self, method: str, path: str) -> bool:
         if not self.matches(method, path) or (
@@ -37,6 +40,14 @@ class Fault:
             return False
         self.injected += 1
         return True
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that gave up on a delayed request closed its end: expected, not an error.
+        pass
 
 
 @dataclass
@@ -59,12 +70,14 @@ class FaultProxy:
         method: str | None = None,
         path_contains: str = "",
         times: int | None = None,
+        delay: float = 0.0,
     ) -> Fault:
         fault = Fault(
             status,
             code,
             lambda m, p: (method is None or m == method) and path_contains in p,
             times,
+            delay=delay,
         )
         with self._lock:
             self.faults.append(fault)
@@ -93,7 +106,9 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 fault = proxy._fault_for(self.command, self.path)
-                if fault:
+                if fault and fault.delay:
+                    time.sleep(fault.delay)
+                elif fault:
                     payload = (
                         f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{fault.code}</Code>"
                         f"<Message>injected by the test proxy</Message></Error>"
@@ -123,8 +138,7 @@ class FaultProxy:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _relay
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
