@@ -169,7 +169,13 @@ def publish_version(
         hidden = parse_version(version).hidden
         root = None if hidden else pool.submit(_root_objects, bucket)
         try:
-            expected = _archive(bucket, pool, payloads, cache, setup, listing, report)
+            try:
+                expected = _archive(bucket, pool, payloads, cache, setup, listing, report)
+            except MirrorError:
+                # A bucket that cannot be set up fails every upload: report that, not a key.
+                if setup and setup.exception():
+                    raise setup.exception() from None
+                raise
             if setup:
                 report.setup = setup.result()
             report.archive_deleted = sorted(set(listing.result()) - set(expected))
