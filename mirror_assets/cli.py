@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder holding version folders, or sftp://[user@]host[:port]/base/path "
         "(default: bundled sample)",
     )
-    parser.add_argument("--dest", help="destination folder (default: ./mirror-output)")
+    parser.add_argument(
+        "--dest", help="destination folder or s3://bucket[/prefix] (default: ./mirror-output)"
+    )
     parser.add_argument("--staging", help="local working folder (default: ./mirror-staging)")
     parser.add_argument("--public-base-url", help="public URL the published tree is served from")
     parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
@@ -76,7 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="promote the version to the root even if some datastores failed",
     )
+    add_s3_arguments(parser)
     return parser
+
+
+def add_s3_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--endpoint-url", help="S3 API endpoint for an s3:// --dest (default: AWS_ENDPOINT_URL)"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be uploaded, copied and deleted; change nothing at the destination",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -87,6 +101,8 @@ def _settings(args: argparse.Namespace) -> Settings:
             "dest": args.dest,
             "staging": args.staging,
             "public_base_url": args.public_base_url,
+            "s3_endpoint_url": getattr(args, "endpoint_url", None),
+            "dry_run": getattr(args, "dry_run", None) or None,
         },
     )
     # The code location reads the same settings, so runs re-executed from the UI match this one.
@@ -97,6 +113,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "MIRROR_DEST": settings.dest,
         "MIRROR_STAGING": settings.staging,
         "MIRROR_PUBLIC_BASE_URL": settings.public_base_url,
+        "MIRROR_S3_ENDPOINT_URL": settings.s3.endpoint_url,
+        "MIRROR_DRY_RUN": "1" if settings.dry_run else "0",
     }.items():
         if value:
             os.environ[var] = value
@@ -191,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mirror_assets.cli_fetch import fetch_main
 
         return fetch_main(argv[1:])
+    if argv[:1] == ["publish"]:
+        from mirror_assets.cli_publish import publish_main
+
+        return publish_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:

@@ -16,10 +16,12 @@ from mirror_assets.defs.resources import (
     MirrorSettings,
     ObjectStore,
     RunOptions,
+    S3ObjectStore,
     SftpCatalogSource,
     StagingArea,
 )
 from mirror_assets.defs.sensors import build_new_versions_sensor
+from mirror_assets.lib.s3_bucket import is_s3_url, parse_s3_url
 from mirror_assets.lib.settings import Settings, load_settings
 from mirror_assets.lib.ssh_config import is_sftp_url, parse_sftp_url
 
@@ -53,7 +55,21 @@ def catalog_source_for(settings: Settings) -> CatalogSource:
 
 
 def object_store_for(settings: Settings) -> ObjectStore:
-    return LocalObjectStore(root=str(Path(settings.dest).resolve()))
+    if is_s3_url(settings.dest):
+        bucket, prefix = parse_s3_url(settings.dest)
+        s3 = settings.s3
+        return S3ObjectStore(
+            bucket_name=bucket,
+            prefix=prefix,
+            endpoint_url=s3.endpoint_url,
+            region=s3.region,
+            concurrency=s3.concurrency,
+            multipart_threshold_mib=s3.multipart_threshold_mib,
+            part_size_mib=s3.part_size_mib,
+            max_attempts=s3.max_attempts,
+            dry_run=settings.dry_run,
+        )
+    return LocalObjectStore(root=str(Path(settings.dest).resolve()), dry_run=settings.dry_run)
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:

@@ -21,6 +21,9 @@ from mirror_assets_tests.ssh_servers import (
     sshd_unavailable,
 )
 
+# Real S3 servers (moto, Swift s3api) and a fault-injecting proxy, for the publish tests.
+pytest_plugins = ["mirror_assets_tests.servers.fixtures"]
+
 STRINGS = pa.list_(pa.string())
 
 

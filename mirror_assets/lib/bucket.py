@@ -11,6 +11,9 @@ from typing import Protocol
 
 CONTENT_TYPES = {".parquet": "application/vnd.apache.parquet", ".json": "application/json"}
 
+# What is uploaded: a local file, or bytes built in memory (the rewritten specs, versions.json).
+Payload = Path | bytes
+
 
 def content_type(key: str) -> str:
     return CONTENT_TYPES.get(Path(key).suffix, "application/octet-stream")
@@ -18,24 +21,47 @@ def content_type(key: str) -> str:
 
 @dataclass(frozen=True)
 class StoredObject:
+    """An object as one listing reports it."""
+
     size: int
     etag: str
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A content's size and every etag a store may report for it (upload or server-side copy)."""
+
+    size: int
+    etags: frozenset[str]
+
+    def matches(self, stored: StoredObject | None) -> bool:
+        return stored is not None and stored.size == self.size and stored.etag in self.etags
 
 
 class Bucket(Protocol):
     """Keys are `/`-separated paths below the destination root."""
 
-    def list(self, prefix: str) -> dict[str, StoredObject]: ...
+    concurrency: int
+    # Names how `fingerprint` computes etags, so remembered fingerprints are reused only alike.
+    fingerprint_scheme: str
 
-    def local_etag(self, path: Path) -> str:
-        """The etag this store would report for the content of a local file."""
+    def describe(self) -> str:
+        """Where the bucket is, for messages (never includes credentials)."""
         ...
 
-    def bytes_etag(self, data: bytes) -> str: ...
+    def setup(self) -> list[str]:
+        """Create the bucket if needed and open it to anonymous readers; what was done."""
+        ...
 
-    def put_file(self, key: str, path: Path) -> None: ...
+    def list(self, prefix: str) -> dict[str, StoredObject]:
+        """Every object whose key starts with `prefix` (one listing, no per-object request)."""
+        ...
 
-    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def fingerprint(self, payload: Payload) -> Fingerprint:
+        """What a listing would show for `payload` once uploaded here."""
+        ...
+
+    def put(self, key: str, payload: Payload) -> None: ...
 
     def copy(self, src_key: str, dest_key: str) -> None: ...
 
@@ -52,11 +78,27 @@ def md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def md5_fingerprint(payload: Payload) -> Fingerprint:
+    if isinstance(payload, bytes):
+        digest = hashlib.md5(payload, usedforsecurity=False).hexdigest()
+        return Fingerprint(len(payload), frozenset({digest}))
+    return Fingerprint(payload.stat().st_size, frozenset({md5_file(payload)}))
+
+
 class LocalBucket:
     """A folder laid out like the bucket; every write lands by rename, never half-written."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, concurrency: int = 8):
         self.root = Path(root).resolve()
+        self.concurrency = concurrency
+        self.fingerprint_scheme = "md5"
+
+    def describe(self) -> str:
+        return str(self.root)
+
+    def setup(self) -> list[str]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return []
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -77,29 +119,21 @@ class LocalBucket:
             for p in files
         }
 
-    def local_etag(self, path: Path) -> str:
-        return md5_file(path)
+    def fingerprint(self, payload: Payload) -> Fingerprint:
+        return md5_fingerprint(payload)
 
-    def bytes_etag(self, data: bytes) -> str:
-        return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-    def _landing(self, key: str) -> tuple[Path, Path]:
+    def put(self, key: str, payload: Payload) -> None:
         dest = self._path(key)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        return dest, dest.with_name(f".{dest.name}.part-{os.getpid()}")
-
-    def put_file(self, key: str, path: Path) -> None:
-        dest, tmp = self._landing(key)
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, dest)
-
-    def put_bytes(self, key: str, data: bytes) -> None:
-        dest, tmp = self._landing(key)
-        tmp.write_bytes(data)
+        tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
+        if isinstance(payload, bytes):
+            tmp.write_bytes(payload)
+        else:
+            shutil.copyfile(payload, tmp)
         os.replace(tmp, dest)
 
     def copy(self, src_key: str, dest_key: str) -> None:
-        self.put_file(dest_key, self._path(src_key))
+        self.put(dest_key, self._path(src_key))
 
     def delete(self, keys: list[str]) -> None:
         for key in keys:

@@ -5,6 +5,10 @@ Bucket layout (the same for a local folder and S3):
   metacatalog.parquet,    the current catalog (newest complete non-hidden version) at the paths
   source/...              the web app reads
   versions.json           the published versions and which one is current
+
+Transfers run concurrently, but in phases: every archive upload is finished and verified against
+a fresh listing before promotion; at the root, datastores and sidecars land before
+`metacatalog.parquet`, and objects of older versions are deleted only after it.
 """
 
 from __future__ import annotations
@@ -12,15 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mirror_assets.lib.bucket import Bucket, StoredObject
+from mirror_assets.lib.bucket import Bucket, Fingerprint, Payload, StoredObject
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.files import tree_files
+from mirror_assets.lib.fingerprint_cache import FingerprintCache
 from mirror_assets.lib.specs import public_catalog_url, read_spec, with_catalog_file
 from mirror_assets.lib.staging import METACATALOG
+from mirror_assets.lib.transfers import run_all
 from mirror_assets.lib.versions import parse_version
 
 log = logging.getLogger(__name__)
@@ -35,14 +42,34 @@ class PublishError(MirrorError):
 
 @dataclass
 class PublishReport:
+    """What a publish did (or, with `dry_run`, would do)."""
+
     version: str
+    dry_run: bool = False
+    setup: list[str] = field(default_factory=list)
     uploaded: list[str] = field(default_factory=list)
     unchanged: int = 0
     archive_deleted: list[str] = field(default_factory=list)
     promoted: bool = False
-    root_written: list[str] = field(default_factory=list)
+    root_uploaded: list[str] = field(default_factory=list)
+    root_copied: list[str] = field(default_factory=list)
     root_deleted: list[str] = field(default_factory=list)
     current: str | None = None
+
+    @property
+    def root_written(self) -> list[str]:
+        return sorted(self.root_uploaded + self.root_copied)
+
+    def actions(self) -> list[str]:
+        """One line per object transfer, in the order they happen."""
+        prefix = archive_prefix(self.version)
+        return (
+            [f"upload {k}" for k in self.uploaded]
+            + [f"delete {k}" for k in self.archive_deleted]
+            + [f"upload {k}" for k in self.root_uploaded]
+            + [f"copy {prefix}{k} -> {k}" for k in self.root_copied]
+            + [f"delete {k}" for k in self.root_deleted]
+        )
 
 
 def archive_prefix(version: str) -> str:
@@ -76,10 +103,6 @@ def _spec_name(key: str) -> str:
     return key.removeprefix("source/").removesuffix(".json")
 
 
-def _same(stored: StoredObject | None, size: int, etag: str) -> bool:
-    return stored is not None and stored.size == size and stored.etag == etag
-
-
 def read_versions_index(bucket: Bucket) -> dict[str, Any]:
     raw = bucket.get_bytes(VERSIONS_JSON)
     if raw is None:
@@ -95,9 +118,18 @@ def choose_current(index: dict[str, Any]) -> str | None:
     return max(eligible, key=parse_version, default=None)
 
 
-def _write_index(bucket: Bucket, index: dict[str, Any]) -> None:
+def _index_bytes(index: dict[str, Any]) -> bytes:
     index["versions"].sort(key=lambda v: parse_version(v["version"]), reverse=True)
-    bucket.put_bytes(VERSIONS_JSON, (json.dumps(index, indent=2) + "\n").encode())
+    return (json.dumps(index, indent=2) + "\n").encode()
+
+
+def _with_entry(index: dict[str, Any], entry: dict[str, Any], changed: bool) -> dict[str, Any]:
+    """The index with this version's entry; an unchanged re-publish keeps its published time."""
+    others = [v for v in index["versions"] if v["version"] != entry["version"]]
+    previous = next((v for v in index["versions"] if v["version"] == entry["version"]), None)
+    if previous and not changed and {**previous, "published": None} == {**entry, "published": None}:
+        entry = previous
+    return {**index, "versions": [*others, entry]}
 
 
 def publish_version(
@@ -109,102 +141,177 @@ def publish_version(
     rows: int,
     promotable: bool = True,
     now: dt.datetime | None = None,
+    dry_run: bool = False,
+    fingerprint_cache: Path | None = None,
     metacatalog_file: Path | None = None,
 ) -> PublishReport:
     """Upload changed objects to `versions/<v>/`, verify, record, and promote if now current.
-
+    With `dry_run`, only read the bucket and report what would be uploaded, copied and deleted.
+    `fingerprint_cache` remembers local files' etags between runs (by path, size and mtime).
     `metacatalog_file` publishes another metacatalog than the built one (e.g. without the
-    entries of datastores that failed).
-    """
-    report = PublishReport(version)
+    entries of datastores that failed)."""
+    report = PublishReport(version, dry_run=dry_run)
     tree = version_tree(build_dir, datastores)
     if metacatalog_file is not None:
         tree[METACATALOG] = metacatalog_file
     prefix = archive_prefix(version)
     # The archived specs point at the archived parquet beside them; the built ones at the root.
-    payloads: dict[str, Path | bytes] = {
-        key: (
+    payloads: dict[str, Payload] = {
+        prefix + key: (
             _spec_bytes(path, public_catalog_url(public_base_url, _spec_name(key), prefix))
             if _is_spec(key)
             else path
         )
         for key, path in tree.items()
     }
-    existing = bucket.list(prefix)
-    expected: dict[str, StoredObject] = {}
-    for key, payload in payloads.items():
-        if isinstance(payload, bytes):
-            size, etag = len(payload), bucket.bytes_etag(payload)
-        else:
-            size, etag = payload.stat().st_size, bucket.local_etag(payload)
-        expected[prefix + key] = StoredObject(size, etag)
-        if _same(existing.get(prefix + key), size, etag):
-            report.unchanged += 1
-            continue
-        if isinstance(payload, bytes):
-            bucket.put_bytes(prefix + key, payload)
-        else:
-            bucket.put_file(prefix + key, payload)
-        report.uploaded.append(prefix + key)
-    report.archive_deleted = sorted(set(existing) - set(expected))
-    bucket.delete(report.archive_deleted)
+    cache = FingerprintCache(fingerprint_cache, bucket.fingerprint_scheme, bucket.fingerprint)
+    with ThreadPoolExecutor(bucket.concurrency, thread_name_prefix="publish") as pool:
+        # Everything read up front, concurrently: the tasks below wait on these futures, which
+        # were queued first, so they never wait on work queued behind them.
+        setup = None if dry_run else pool.submit(bucket.setup)
+        listing = pool.submit(bucket.list, prefix)
+        stored_index = pool.submit(read_versions_index, bucket)
+        hidden = parse_version(version).hidden
+        root = None if hidden else pool.submit(_root_objects, bucket)
+        try:
+            try:
+                expected = _archive(bucket, pool, payloads, cache, setup, listing, report)
+            except MirrorError:
+                # A bucket that cannot be set up fails every upload: report that, not a key.
+                if setup and setup.exception():
+                    raise setup.exception() from None
+                raise
+            if setup:
+                report.setup = setup.result()
+            report.archive_deleted = sorted(set(listing.result()) - set(expected))
+            changed = bool(report.uploaded or report.archive_deleted)
+            if not dry_run and changed:
+                bucket.delete(report.archive_deleted)
+                _verify(bucket.list(prefix), expected)
 
-    stored = bucket.list(prefix)
-    wrong = [k for k, obj in expected.items() if not _same(stored.get(k), obj.size, obj.etag)]
-    if wrong:
-        raise PublishError(wrong[0], f"upload not verified ({len(wrong)} object(s) differ)")
-
-    index = read_versions_index(bucket)
-    entry = {
-        "version": version,
-        "hidden": parse_version(version).hidden,
-        "published": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-        "datastores": len(datastores),
-        "rows": rows,
-        "bytes": sum(obj.size for obj in expected.values()),
-        "promotable": promotable,
-    }
-    index["versions"] = [v for v in index["versions"] if v["version"] != version] + [entry]
-    _write_index(bucket, index)
-
-    report.current = choose_current(index)
-    if report.current == version:
-        _promote(bucket, version, tree, stored, report)
-        index["current"] = version
-        _write_index(bucket, index)
-        report.promoted = True
+            index = stored_index.result()
+            entry = {
+                "version": version,
+                "hidden": hidden,
+                "published": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+                "datastores": len(datastores),
+                "rows": rows,
+                "bytes": sum(fp.size for fp in expected.values()),
+                "promotable": promotable,
+            }
+            updated = _with_entry(index, entry, changed)
+            report.current = choose_current(updated)
+            if not dry_run and updated != index:
+                bucket.put(VERSIONS_JSON, _index_bytes(updated))
+            if root and report.current == version:
+                _promote(bucket, pool, version, tree, expected, root.result(), cache, report)
+                if not dry_run and updated.get("current") != version:
+                    updated["current"] = version
+                    bucket.put(VERSIONS_JSON, _index_bytes(updated))
+        finally:
+            cache.save()
     log.info(
-        "publish %s: %d uploaded, %d unchanged, promoted=%s, current=%s",
+        "publish%s %s to %s: %d uploaded, %d unchanged, %d deleted from the archive; "
+        "root: %d written, %d deleted; current version %s",
+        " (dry run)" if dry_run else "",
         version,
+        bucket.describe(),
         len(report.uploaded),
         report.unchanged,
-        report.promoted,
+        len(report.archive_deleted),
+        len(report.root_written),
+        len(report.root_deleted),
         report.current,
     )
     return report
 
 
+def _fingerprint(cache: FingerprintCache, bucket: Bucket, payload: Payload) -> Fingerprint:
+    return cache.fingerprint(payload) if isinstance(payload, Path) else bucket.fingerprint(payload)
+
+
+def _largest_first(payloads: dict[str, Payload]) -> list[str]:
+    """Big transfers start first, so the last ones to finish are small (a shorter tail)."""
+
+    def size(key: str) -> int:
+        payload = payloads[key]
+        return len(payload) if isinstance(payload, bytes) else payload.stat().st_size
+
+    return sorted(payloads, key=size, reverse=True)
+
+
+def _archive(
+    bucket: Bucket,
+    pool: ThreadPoolExecutor,
+    payloads: dict[str, Payload],
+    cache: FingerprintCache,
+    setup: Future | None,
+    listing: Future,
+    report: PublishReport,
+) -> dict[str, Fingerprint]:
+    """Fingerprint each object and upload it if the listing lacks it, in one task per object, so
+    hashing overlaps the uploads; returns what the listing must show afterwards."""
+
+    def archive_one(key: str) -> tuple[Fingerprint, bool]:
+        printed = _fingerprint(cache, bucket, payloads[key])
+        if printed.matches(listing.result().get(key)):
+            return printed, False
+        if not report.dry_run:
+            if setup:
+                setup.result()  # the bucket exists before the first upload
+            bucket.put(key, payloads[key])
+        return printed, True
+
+    done = run_all(pool, "upload", archive_one, _largest_first(payloads))
+    report.uploaded = sorted(k for k, (_, sent) in done.items() if sent)
+    report.unchanged = len(done) - len(report.uploaded)
+    return {k: printed for k, (printed, _) in done.items()}
+
+
+def _verify(stored: dict[str, StoredObject], expected: dict[str, Fingerprint]) -> None:
+    wrong = sorted(k for k, fp in expected.items() if not fp.matches(stored.get(k)))
+    if wrong:
+        raise PublishError(wrong[0], f"upload not verified ({len(wrong)} object(s) differ)")
+
+
+def _root_objects(bucket: Bucket) -> dict[str, StoredObject]:
+    """The root's catalog objects (other root files, such as versions.json, are left alone)."""
+    root = bucket.list("source/")
+    meta = bucket.list(METACATALOG).get(METACATALOG)
+    return {**root, METACATALOG: meta} if meta else root
+
+
 def _promote(
     bucket: Bucket,
+    pool: ThreadPoolExecutor,
     version: str,
     tree: dict[str, Path],
-    archived: dict[str, StoredObject],
+    archived: dict[str, Fingerprint],
+    root: dict[str, StoredObject],
+    cache: FingerprintCache,
     report: PublishReport,
 ) -> None:
     """Copy the archived version to the root: datastores, then metacatalog, then drop strays."""
     prefix = archive_prefix(version)
-    root = {**bucket.list("source/"), **bucket.list(METACATALOG)}
-    ordered = sorted(tree, key=lambda k: (k == METACATALOG, k))
-    for key in ordered:
-        if _is_spec(key):
-            data = tree[key].read_bytes()
-            if not _same(root.get(key), len(data), bucket.bytes_etag(data)):
-                bucket.put_bytes(key, data)
-                report.root_written.append(key)
-            continue
-        source = archived[prefix + key]
-        if not _same(root.get(key), source.size, source.etag):
-            bucket.copy(prefix + key, key)
-            report.root_written.append(key)
+    specs = [k for k in tree if _is_spec(k)]
+    spec_prints = run_all(pool, "fingerprint", lambda k: cache.fingerprint(tree[k]), specs)
+    report.root_uploaded = sorted(k for k in specs if not spec_prints[k].matches(root.get(k)))
+    report.root_copied = sorted(
+        k for k in tree if not _is_spec(k) and not archived[prefix + k].matches(root.get(k))
+    )
     report.root_deleted = sorted(set(root) - set(tree))
+    report.promoted = not report.dry_run
+    if report.dry_run:
+        return
+
+    def write(key: str) -> None:
+        if key in spec_prints:
+            bucket.put(key, tree[key])
+        else:
+            bucket.copy(prefix + key, key)
+
+    first = [k for k in report.root_written if k != METACATALOG]
+    first.sort(key=lambda k: spec_prints[k].size if k in spec_prints else archived[prefix + k].size)
+    run_all(pool, "promote", write, first[::-1])
+    run_all(pool, "promote", write, [k for k in report.root_written if k == METACATALOG])
     bucket.delete(report.root_deleted)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,19 @@ def _table(cls: type, raw: dict[str, Any], table: str, origin: str) -> Any:
 
 
 @dataclass(frozen=True)
+class S3Settings:
+    """The `[s3]` table: how an `s3://bucket[/prefix]` destination is reached (no credentials:
+    those come from the standard AWS chain)."""
+
+    endpoint_url: str = ""
+    region: str = ""
+    concurrency: int = 16
+    multipart_threshold_mib: int = 16
+    part_size_mib: int = 8
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
 class Settings:
     source: str
     dest: str
@@ -82,6 +96,8 @@ class Settings:
     partitions: dict[str, list[str]] = field(default_factory=dict)
     sftp: SftpSettings = field(default_factory=SftpSettings)
     sensor: SensorSettings = field(default_factory=SensorSettings)
+    s3: S3Settings = field(default_factory=S3Settings)
+    dry_run: bool = False
 
     @property
     def source_location(self) -> str:
@@ -152,6 +168,33 @@ def load_settings(
             partitions={name: list(cols) for name, cols in partitions.items()},
             sftp=_table(SftpSettings, raw, "sftp", origin),
             sensor=_table(SensorSettings, raw, "sensor", origin),
+            s3=_s3_settings(raw.get("s3", {}), env, raw.get("s3_endpoint_url")),
+            dry_run=bool(raw.get("dry_run")) or env.get("MIRROR_DRY_RUN", "") not in ("", "0"),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise SettingsError(f"{origin}: bad or missing setting ({exc})") from None
+
+
+def _s3_settings(table: dict[str, Any], env: Mapping[str, str], flag: str | None) -> S3Settings:
+    """`[s3]` < AWS_ENDPOINT_URL(_S3) < MIRROR_S3_ENDPOINT_URL < `--endpoint-url`."""
+    unknown = set(table) - set(S3Settings.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown [s3] key(s) {sorted(unknown)}")
+    endpoint = (
+        flag
+        or env.get("MIRROR_S3_ENDPOINT_URL")
+        or env.get("AWS_ENDPOINT_URL_S3")
+        or env.get("AWS_ENDPOINT_URL")
+        or str(table.get("endpoint_url", ""))
+    )
+    defaults = S3Settings()
+    return S3Settings(
+        endpoint_url=endpoint.rstrip("/"),
+        region=str(table.get("region", defaults.region)),
+        concurrency=max(1, int(table.get("concurrency", defaults.concurrency))),
+        multipart_threshold_mib=int(
+            table.get("multipart_threshold_mib", defaults.multipart_threshold_mib)
+        ),
+        part_size_mib=max(5, int(table.get("part_size_mib", defaults.part_size_mib))),
+        max_attempts=max(1, int(table.get("max_attempts", defaults.max_attempts))),
+    )

@@ -5,26 +5,9 @@ import json
 import pytest
 
 from mirror_assets.lib.bucket import LocalBucket
+from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.publish import publish_version, read_versions_index
-
-BASE = "https://objects.example/v1/AUTH_x/catalog"
-
-
-def make_build(root, datastores, marker="1"):
-    """A built version tree: metacatalog plus, per datastore, spec, sidecars and a hive folder."""
-    (root / "source").mkdir(parents=True, exist_ok=True)
-    (root / "metacatalog.parquet").write_text(f"meta {marker} {sorted(datastores)}")
-    for name, partitions in datastores.items():
-        (root / "source" / f"{name}.json").write_text(
-            json.dumps({"id": name, "catalog_file": f"{BASE}/source/{name}.parquet"})
-        )
-        (root / "source" / f"{name}_uniqs.parquet").write_text(f"uniqs {name}")
-        (root / "source" / f"{name}_metadata.json").write_text('{"num_records": 1}')
-        for part in partitions:
-            path = root / "source" / f"{name}.parquet" / part / "data_0.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(f"{name} {part} {marker}")
-    return root
+from mirror_assets_tests.builds import BASE, make_build
 
 
 def publish(bucket, build, version, names):
@@ -125,3 +108,62 @@ def test_datastore_left_out_is_not_published(tmp_path, dest):
     publish(LocalBucket(dest), build, "v2025-01-01", ["a"])
     assert not any("broken" in k for k in root_keys(dest))
     assert not any("broken" in p.name for p in (dest / "versions").rglob("*"))
+
+
+def tree_bytes(dest):
+    return {p.relative_to(dest).as_posix(): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+
+
+def test_dry_run_lists_the_plan_and_changes_nothing(tmp_path, dest):
+    bucket = LocalBucket(dest)
+    publish(bucket, make_build(tmp_path / "b1", {"a": ["p=1", "p=2"]}), "v2025-01-01", ["a"])
+    before = tree_bytes(dest)
+    build2 = make_build(tmp_path / "b2", {"a": ["p=1"], "c": ["q=1"]}, marker="2")
+    report = publish_version(bucket, build2, "v2025-02-01", ["a", "c"], BASE, 2, dry_run=True)
+    assert tree_bytes(dest) == before
+    assert report.dry_run and not report.promoted and report.current == "v2025-02-01"
+    copied = [
+        "metacatalog.parquet",
+        "source/a.parquet/p=1/data_0.parquet",
+        "source/c.parquet/q=1/data_0.parquet",
+        "source/c_metadata.json",
+        "source/c_uniqs.parquet",
+    ]
+    assert report.actions() == (
+        [f"upload versions/v2025-02-01/{k}" for k in sorted(version_keys(build2))]
+        + ["upload source/c.json"]  # a.json at the root is unchanged
+        + [f"copy versions/v2025-02-01/{k} -> {k}" for k in copied]
+        + ["delete source/a.parquet/p=2/data_0.parquet"]
+    )
+    # Nothing there yet: a dry run on a missing folder creates nothing.
+    fresh = publish_version(
+        LocalBucket(tmp_path / "none"), build2, "v2025-02-01", ["a"], BASE, 1, dry_run=True
+    )
+    assert not (tmp_path / "none").exists() and fresh.current == "v2025-02-01"
+
+
+def version_keys(build):
+    return [p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file()]
+
+
+def test_failure_part_way_leaves_the_root_and_a_rerun_completes(tmp_path, dest):
+    class Failing(LocalBucket):
+        puts = 0
+
+        def put(self, key, payload):
+            Failing.puts += 1
+            if Failing.puts > 2:
+                raise OSError(28, "No space left on device")
+            super().put(key, payload)
+
+    publish(LocalBucket(dest), make_build(tmp_path / "b1", {"a": ["p=1"]}), "v2025-01-01", ["a"])
+    before = tree_bytes(dest)
+    build2 = make_build(tmp_path / "b2", {"a": ["p=2"]}, marker="2")
+    with pytest.raises(MirrorError, match="upload failed: OSError"):
+        publish(Failing(dest, concurrency=1), build2, "v2025-02-01", ["a"])
+    after = tree_bytes(dest)
+    assert {k: v for k, v in after.items() if not k.startswith("versions/v2025-02-01/")} == before
+    report = publish(LocalBucket(dest), build2, "v2025-02-01", ["a"])
+    assert report.promoted and len(report.uploaded) == 5 - 2
+    assert (dest / "source/a.parquet/p=2/data_0.parquet").read_text() == "a p=2 2"
+    assert not (dest / "source/a.parquet/p=1").exists()

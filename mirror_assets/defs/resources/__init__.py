@@ -5,7 +5,11 @@ from mirror_assets.defs.resources.catalog_sources import (
     LocalCatalogSource,
     SftpCatalogSource,
 )
-from mirror_assets.defs.resources.object_stores import LocalObjectStore, ObjectStore
+from mirror_assets.defs.resources.object_stores import (
+    LocalObjectStore,
+    ObjectStore,
+    S3ObjectStore,
+)
 from mirror_assets.defs.resources.run_options import RunOptions
 from mirror_assets.defs.resources.staging import MirrorSettings, StagingArea
 
@@ -16,6 +20,7 @@ __all__ = [
     "MirrorSettings",
     "ObjectStore",
     "RunOptions",
+    "S3ObjectStore",
     "SftpCatalogSource",
     "StagingArea",
 ]

@@ -7,10 +7,13 @@ from abc import ABC, abstractmethod
 import dagster as dg
 
 from mirror_assets.lib.bucket import Bucket, LocalBucket
+from mirror_assets.lib.s3_bucket import MIB, S3Bucket, S3Location
 
 
 class ObjectStore(dg.ConfigurableResource, ABC):
     """Where the mirrored catalog is published."""
+
+    dry_run: bool = False
 
     @abstractmethod
     def describe(self) -> str:
@@ -31,3 +34,35 @@ class LocalObjectStore(ObjectStore):
 
     def bucket(self) -> Bucket:
         return LocalBucket(self.root)
+
+
+class S3ObjectStore(ObjectStore):
+    """An S3-compatible bucket (Nectar's Swift s3api, AWS, moto), under an optional key prefix.
+    Credentials come from the standard AWS chain (env vars, AWS_PROFILE, shared config)."""
+
+    bucket_name: str
+    prefix: str = ""
+    endpoint_url: str = ""
+    region: str = ""
+    concurrency: int = 16
+    multipart_threshold_mib: int = 16
+    part_size_mib: int = 8
+    max_attempts: int = 5
+
+    def _location(self) -> S3Location:
+        return S3Location(
+            bucket=self.bucket_name,
+            prefix=self.prefix,
+            endpoint_url=self.endpoint_url or None,
+            region=self.region or None,
+            concurrency=self.concurrency,
+            multipart_threshold=self.multipart_threshold_mib * MIB,
+            part_size=self.part_size_mib * MIB,
+            max_attempts=self.max_attempts,
+        )
+
+    def describe(self) -> str:
+        return self._location().url
+
+    def bucket(self) -> Bucket:
+        return S3Bucket(self._location())

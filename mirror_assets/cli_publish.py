@@ -1,0 +1,80 @@
+"""`mirror-catalog publish`: publish a version already built in a staging folder.
+
+Nothing is fetched or transformed: the healthy datastores of `<staging>/<version>/build/` (as the
+`status/` outcomes record them) go to the destination exactly as the pipeline's publish step would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mirror_assets.cli import _Parser, _settings, _version_arg, add_s3_arguments
+from mirror_assets.definitions import object_store_for
+from mirror_assets.lib.errors import MirrorError, one_line
+from mirror_assets.lib.settings import SettingsError
+from mirror_assets.lib.staged_publish import publish_staged
+from mirror_assets.lib.staging import VersionStaging
+
+
+def build_publish_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mirror-catalog publish", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--catalog-version",
+        type=_version_arg,
+        required=True,
+        help="vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version",
+    )
+    parser.add_argument("--staging", help="staging folder holding the build (./mirror-staging)")
+    parser.add_argument(
+        "--dest", help="destination folder or s3://bucket[/prefix] (default: ./mirror-output)"
+    )
+    parser.add_argument("--public-base-url", help="public URL the published tree is served from")
+    parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
+    add_s3_arguments(parser)
+    parser.set_defaults(source=None)
+    return parser
+
+
+def publish_main(argv: Sequence[str]) -> int:
+    """Exit status: 0 published; 1 nothing to publish, a transfer failed or a datastore had
+    failed in the build; 2 bad arguments."""
+    args = build_publish_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    version = args.catalog_version
+    try:
+        settings = _settings(args)
+        store = object_store_for(settings)
+        built, report = publish_staged(
+            store.bucket(),
+            VersionStaging.of(settings.staging, version),
+            version,
+            settings.public_base_url,
+            allow_partial=settings.allow_partial,
+            dry_run=settings.dry_run,
+        )
+    except (MirrorError, SettingsError) as exc:
+        print(f"mirror-catalog: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"mirror-catalog: {settings.dest}: {one_line(exc)}", file=sys.stderr)
+        return 1
+    if report.dry_run:
+        for action in report.actions():
+            print(f"would {action}")
+    print(
+        f"{version}: {len(built.healthy)} datastores, {len(report.uploaded)} objects "
+        f"{'to upload' if report.dry_run else 'uploaded'}, {report.unchanged} unchanged; "
+        f"root {'would be ' if report.dry_run else ''}promoted: "
+        f"{report.current == version}; current version {report.current}"
+    )
+    for failed in built.failed:
+        where = f"{failed.file}: " if failed.file else ""
+        print(
+            f"FAILED {failed.name} ({failed.failed_stage}): {where}{failed.cause}", file=sys.stderr
+        )
+    return 1 if built.failed else 0
