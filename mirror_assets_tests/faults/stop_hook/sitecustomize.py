@@ -2,7 +2,8 @@
 
 Put this folder on PYTHONPATH and set MIRROR_STOP_EVENT (`os.rename`, `open` or `os.remove`),
 MIRROR_STOP_PATTERN (an fnmatch pattern of the target path) and MIRROR_STOP_NTH. The process
-freezes before the Nth matching operation; the test then kills it with a real SIGKILL. Every
+freezes before the Nth matching operation, and so does any thread that reaches a later matching
+one (transfers run concurrently); the test then kills it with a real SIGKILL. Every
 Python process started with this environment gets the hook, so it works whichever process
 performs the write.
 """
@@ -11,11 +12,13 @@ import fnmatch
 import os
 import signal
 import sys
+import threading
 
 _EVENT = os.environ.get("MIRROR_STOP_EVENT")
 _PATTERN = os.environ.get("MIRROR_STOP_PATTERN", "")
 _NTH = int(os.environ.get("MIRROR_STOP_NTH", "1"))
 _seen = 0
+_lock = threading.Lock()
 
 
 def _target(event, args):
@@ -35,9 +38,13 @@ def _hook(event, args):
     if not isinstance(target, str | os.PathLike):
         return
     if fnmatch.fnmatchcase(os.fspath(target), _PATTERN):
-        _seen += 1
-        if _seen == _NTH:
-            os.kill(os.getpid(), signal.SIGSTOP)
+        with _lock:
+            _seen += 1
+            reached = _seen >= _NTH
+        if reached:
+            # Directed at this thread, so it stops before returning to the write; a
+            # process-directed SIGSTOP may be taken by another thread while this one goes on.
+            signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)
 
 
 if _EVENT:
