@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from mirror_assets.definitions import build_definitions, catalog_source_for
+from mirror_assets.code_location import execute_partition_run
+from mirror_assets.definitions import catalog_source_for
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.lib.errors import MirrorError
@@ -87,14 +88,15 @@ def _instance() -> dg.DagsterInstance:
 
 
 def run_version(settings: Settings, version: str) -> int:
-    """Materialise every asset of the job for `version`; returns the exit status."""
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(mirror_catalog_job.name)
+    """Materialise every asset of the job for `version`; returns the exit status.
+
+    The run belongs to the code location's `mirror_catalog` job (the UI lists it there with its
+    partition and can re-execute it); the code location builds its resources from the
+    environment `_settings` prepared from the same flags.
+    """
     with _instance() as instance:
         instance.add_dynamic_partitions(catalog_versions.name, [version])
-        result = job.execute_in_process(
-            partition_key=version, instance=instance, raise_on_error=False
-        )
+        result = execute_partition_run(instance, mirror_catalog_job.name, version)
     status = VersionStaging.of(settings.staging, version).status
     failed = failures(status, STAGES[:-1])
     for stage, outcome in failed:
