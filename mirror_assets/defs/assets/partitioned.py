@@ -1,8 +1,10 @@
+import time
+
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
-from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, StagingArea
 from mirror_assets.lib.datastore import read_schema
@@ -16,6 +18,7 @@ METRICS = {
     "files": int,
     "partition_columns": list,
     "sort_columns": list,
+    "seconds": float,
 }
 
 
@@ -33,6 +36,7 @@ def partitioned_datastores(
 ) -> dg.MaterializeResult:
     """Each datastore rewritten sorted by its 3 lowest-cardinality columns in 10k-row row groups,
     hive-partitioned (source/<name>.parquet/col=value/...) where the partition table names it."""
+    start = time.perf_counter()
     version = staging.version(context.partition_key)
 
     with staging.duckdb(context.partition_key) as con:
@@ -65,6 +69,8 @@ def partitioned_datastores(
             }
 
         names = healthy_names(version.status, ["fetch", "sidecars"])
-        outcomes = run_each("partitioned", names, rewrite, context.log)
+        outcomes = run_each("partitioned", names, timed(rewrite), context.log)
     save_outcomes(version.status, "partitioned", outcomes)
-    return dg.MaterializeResult(metadata=outcome_metadata(outcomes, METRICS))
+    return dg.MaterializeResult(
+        metadata={**outcome_metadata(outcomes, METRICS), "duration_seconds": duration_since(start)}
+    )

@@ -1,3 +1,5 @@
+import time
+
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
@@ -5,7 +7,7 @@ from mirror_assets.defs.assets.metacatalog import metacatalog
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.assets.specs import datastore_specs
-from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, StagingArea
 from mirror_assets.lib.outcomes import STAGES, Outcome, failures, load_outcomes, save_outcomes
@@ -32,6 +34,7 @@ def published_catalog(
 ) -> dg.MaterializeResult:
     """The version published to the object store under versions/<version>/, and promoted to
     the bucket root when it is the newest complete, non-hidden version."""
+    start = time.perf_counter()
     key = context.partition_key
     version = staging.version(key)
     built = {o.name: o for o in load_outcomes(version.status, "partitioned") if o.ok}
@@ -57,6 +60,7 @@ def published_catalog(
         f"{report.unchanged} unchanged; current version is {report.current}"
     )
     base = mirror_settings.public_base_url
+    archived = f"{archive_prefix(key)}{METACATALOG}"
     return dg.MaterializeResult(
         metadata={
             "destination": object_store.describe(),
@@ -66,8 +70,9 @@ def published_catalog(
             "current_version": report.current or "",
             "root_objects_written": len(report.root_written),
             "root_objects_deleted": len(report.root_deleted),
-            "metacatalog_url": dg.MetadataValue.url(f"{base}/{archive_prefix(key)}{METACATALOG}"),
-            "versions_json_url": dg.MetadataValue.url(f"{base}/{VERSIONS_JSON}"),
+            "metacatalog_url": dg.MetadataValue.url(object_store.object_url(archived, base)),
+            "versions_json_url": dg.MetadataValue.url(object_store.object_url(VERSIONS_JSON, base)),
             **outcome_metadata(outcomes, {"rows": int}),
+            "duration_seconds": duration_since(start),
         }
     )

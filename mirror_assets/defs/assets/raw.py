@@ -1,7 +1,9 @@
+import time
+
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
-from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import CatalogSource, StagingArea
 from mirror_assets.lib.outcomes import Outcome, save_outcomes
@@ -23,6 +25,7 @@ def raw_catalog(
     Holds metacatalog.parquet and every complete source/<name>.parquet + .json pair;
     unchanged files are not fetched again.
     """
+    start = time.perf_counter()
     version = staging.version(context.partition_key)
     report = catalog_source.fetch_version(context.partition_key, version.raw)
     for name in report.ignored:
@@ -46,5 +49,6 @@ def raw_catalog(
             "bytes_transferred": report.bytes_transferred,
             "ignored_files": ", ".join(report.ignored),
             **outcome_metadata(outcomes, {}),
+            "duration_seconds": duration_since(start),
         }
     )

@@ -1,8 +1,10 @@
+import time
+
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.raw import raw_catalog
-from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, StagingArea
 from mirror_assets.lib.outcomes import healthy_names, run_each, save_outcomes
@@ -21,6 +23,7 @@ def datastore_specs(
     context: dg.AssetExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
 ) -> dg.MaterializeResult:
     """Each esm-datastore's ESM collection JSON with catalog_file set to its public parquet URL."""
+    start = time.perf_counter()
     version = staging.version(context.partition_key)
 
     def rewrite(name: str) -> dict:
@@ -30,4 +33,9 @@ def datastore_specs(
 
     outcomes = run_each("specs", healthy_names(version.status, ["fetch"]), rewrite, context.log)
     save_outcomes(version.status, "specs", outcomes)
-    return dg.MaterializeResult(metadata=outcome_metadata(outcomes, {"catalog_file": str}))
+    return dg.MaterializeResult(
+        metadata={
+            **outcome_metadata(outcomes, {"catalog_file": str}),
+            "duration_seconds": duration_since(start),
+        }
+    )
