@@ -3,6 +3,7 @@ import time
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
@@ -24,7 +25,7 @@ METRICS = {
 
 @dg.asset(
     partitions_def=catalog_versions,
-    deps=[datastore_sidecars],
+    deps=[raw_catalog, datastore_sidecars],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "parquet"},

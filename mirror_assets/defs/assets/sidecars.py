@@ -18,7 +18,7 @@ METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
     deps=[raw_catalog],
     group_name=GROUP,
     owners=OWNERS,
-    kinds={"duckdb", "parquet"},
+    kinds={"duckdb", "parquet", "json"},
     code_version="1",
     pool="duckdb",
 )
