@@ -50,6 +50,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=mirror_assets,
         jobs=[mirror_catalog_job],
         resources=build_resources(settings),
+        # A version's steps run one after another anyway (the `duckdb` pool serialises the
+        # transforms and DuckDB uses every core inside a step): one process per run saves a
+        # Python start-up per step and keeps a run's memory in one bounded process.
+        executor=dg.in_process_executor,
     )
 
 
