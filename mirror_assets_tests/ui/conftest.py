@@ -6,6 +6,7 @@ dagster.yaml; the code location mirrors the bundled sample catalog into tmp fold
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -97,6 +98,9 @@ class DagsterDeployment:
 
         return wait_for(f"run {run_id}", finished, timeout, interval=1)
 
+    def wait_for_location(self) -> None:
+        wait_for("the code location", lambda: _location_loaded(self), STARTUP_TIMEOUT)
+
 
 FINAL_STATUSES = {"SUCCESS", "FAILURE", "CANCELED"}
 RUN_STATUS = "query ($runId: ID!) { runOrError(runId: $runId) { ... on Run { status } } }"
@@ -147,11 +151,11 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def deployment(tmp_path_factory) -> Iterator[DagsterDeployment]:
-    base = tmp_path_factory.mktemp("dagster")
+@contextlib.contextmanager
+def start_deployment(base: Path, workspace: Path) -> Iterator[DagsterDeployment]:
+    """Webserver and daemon on `workspace`, with DAGSTER_HOME and the mirror's folders in `base`."""
     home, logs = base / "home", base / "logs"
-    home.mkdir()
+    home.mkdir(parents=True)
     logs.mkdir()
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRROR_", "DAGSTER_"))}
@@ -170,7 +174,6 @@ def deployment(tmp_path_factory) -> Iterator[DagsterDeployment]:
         env=env,
         logs=logs,
     )
-    workspace = str(ROOT / "workspace.yaml")
     commands = {
         "webserver": [BIN / "dagster-webserver", "-h", "127.0.0.1", "-p", str(port)],
         "daemon": [BIN / "dagster-daemon", "run"],
@@ -184,8 +187,8 @@ def deployment(tmp_path_factory) -> Iterator[DagsterDeployment]:
             with (logs / f"{name}.log").open("wb") as log:
                 deployment.processes.append(
                     subprocess.Popen(
-                        [*map(str, command), "-w", workspace],
-                        cwd=ROOT,
+                        [*map(str, command), "-w", str(workspace)],
+                        cwd=workspace.parent,
                         env=env,
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -193,12 +196,19 @@ def deployment(tmp_path_factory) -> Iterator[DagsterDeployment]:
                     )
                 )
         wait_for("the webserver", lambda: _server_up(deployment.url), STARTUP_TIMEOUT)
-        wait_for("the code location", lambda: _location_loaded(deployment), STARTUP_TIMEOUT)
+        deployment.wait_for_location()
         wait_for("the daemons", lambda: _daemons_healthy(deployment), STARTUP_TIMEOUT, 1)
         yield deployment
     finally:
         for process in deployment.processes:
             _stop(process)
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory) -> Iterator[DagsterDeployment]:
+    """The project as a user runs it: its workspace.yaml and dagster.yaml."""
+    with start_deployment(tmp_path_factory.mktemp("dagster"), ROOT / "workspace.yaml") as running:
+        yield running
 
 
 @pytest.fixture
