@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from mirror_assets.definitions import build_definitions, catalog_source_for
+from mirror_assets.code_location import execute_partition_run
+from mirror_assets.definitions import catalog_source_for
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.lib.errors import MirrorError
@@ -141,7 +142,7 @@ def run_options_config(
     return {"resources": {"run_options": {"config": config}}} if config else {}
 
 
-def _print_failed_checks(result: dg.ExecuteInProcessResult) -> None:
+def _print_failed_checks(result: dg.JobExecutionResult) -> None:
     for event in result.all_events:
         if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             continue
@@ -174,16 +175,17 @@ def run_version(
 ) -> int:
     """Materialise every asset of the job for `version`; returns the exit status.
 
-    `datastores` limits the run to those datastores; `allow_partial` overrides the setting.
+    `datastores` limits the run to those datastores; `allow_partial` overrides the setting. The
+    run belongs to the code location's `mirror_catalog` job (the UI lists it there with its
+    partition and can re-execute it); the code location builds its resources from the
+    environment `_settings` prepared from the same flags.
     """
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(mirror_catalog_job.name)
     with _instance() as instance:
         instance.add_dynamic_partitions(catalog_versions.name, [version])
-        result = job.execute_in_process(
-            partition_key=version,
-            instance=instance,
-            raise_on_error=False,
+        result = execute_partition_run(
+            instance,
+            mirror_catalog_job.name,
+            version,
             run_config=run_options_config(datastores, allow_partial),
         )
     status = VersionStaging.of(settings.staging, version).status

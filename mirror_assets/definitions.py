@@ -99,6 +99,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[mirror_catalog_job],
         sensors=[build_new_versions_sensor(**vars(settings.sensor))],
         resources=build_resources(settings),
+        # A version's steps run one after another anyway (the `duckdb` pool serialises the
+        # transforms and DuckDB uses every core inside a step): one process per run saves a
+        # Python start-up per step and keeps a run's memory in one bounded process.
+        executor=dg.in_process_executor,
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
 
 from mirror_assets.lib.outcomes import DatastoreStatus, Outcome
 
-_TYPES = {int: "int", str: "string"}
+_TYPES = {int: "int", float: "float", str: "string"}
 
 
 def _cell(value: Any) -> Any:
@@ -99,3 +101,19 @@ def version_table(picture: list[DatastoreStatus], stages: list[str]) -> dg.Metad
         for d in picture
     ]
     return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))
+
+
+def timed(work: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    """`work(name)` with the wall time it took added to its metrics as `seconds`."""
+
+    def run(name: str) -> dict[str, Any]:
+        start = time.perf_counter()
+        metrics = work(name)
+        return {**metrics, "seconds": round(time.perf_counter() - start, 3)}
+
+    return run
+
+
+def duration_since(start: float) -> dg.MetadataValue:
+    """Seconds since `start` (a `time.perf_counter()` reading), for a `duration_seconds` entry."""
+    return dg.MetadataValue.float(round(time.perf_counter() - start, 3))

@@ -1,7 +1,10 @@
+import time
+
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.raw import raw_catalog
+from mirror_assets.defs.metadata import duration_since
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
@@ -39,6 +42,7 @@ def metacatalog(context: dg.AssetExecutionContext, staging: StagingArea) -> dg.M
     model/realm/frequency/variable are the sorted distinct union of the name's rows;
     description and yaml the first non-null value.
     """
+    start = time.perf_counter()
     version = staging.version(context.partition_key)
     dest = version.build / METACATALOG
     with (
@@ -53,5 +57,6 @@ def metacatalog(context: dg.AssetExecutionContext, staging: StagingArea) -> dg.M
             "rows": len(names),
             "bytes": dest.stat().st_size,
             "preview": dg.MetadataValue.md(preview),
+            "duration_seconds": duration_since(start),
         }
     )

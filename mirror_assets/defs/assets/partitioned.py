@@ -1,9 +1,12 @@
+import time
+
 import dagster as dg
 import duckdb
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
-from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.lib.datastore import read_schema
@@ -18,13 +21,14 @@ METRICS = {
     "files": int,
     "partition_columns": list,
     "sort_columns": list,
+    "seconds": float,
 }
 CODE_VERSION = "1"
 
 
 @dg.asset(
     partitions_def=catalog_versions,
-    deps=[datastore_sidecars],
+    deps=[raw_catalog, datastore_sidecars],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "parquet"},
@@ -39,6 +43,7 @@ def partitioned_datastores(
 ) -> dg.MaterializeResult:
     """Each datastore rewritten sorted by its 3 lowest-cardinality columns in 10k-row row groups,
     hive-partitioned (source/<name>.parquet/col=value/...) where the partition table names it."""
+    start = time.perf_counter()
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
@@ -87,9 +92,14 @@ def partitioned_datastores(
             "partitioned",
             ["fetch", "sidecars"],
             run_options.scope().selected,
-            rewrite,
+            timed(rewrite),
             context.log,
             fingerprint=fingerprint,
             outputs_present=lambda name: version.built_datastore(name).exists(),
         )
-    return dg.MaterializeResult(metadata=outcome_metadata(recorded, METRICS, this_run=this_run))
+    return dg.MaterializeResult(
+        metadata={
+            **outcome_metadata(recorded, METRICS, this_run=this_run),
+            "duration_seconds": duration_since(start),
+        }
+    )

@@ -1,3 +1,5 @@
+import time
+
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
@@ -5,7 +7,7 @@ from mirror_assets.defs.assets.metacatalog import metacatalog
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.assets.specs import datastore_specs
-from mirror_assets.defs.metadata import outcome_metadata, version_table
+from mirror_assets.defs.metadata import duration_since, outcome_metadata, version_table
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient, stop_on_full_disk
@@ -39,6 +41,7 @@ def published_catalog(
     version is only promoted with allow_partial. Metacatalog entries with no datastore in the
     version's source/ folder (e.g. ones pointing at another project's catalog) are kept.
     """
+    start = time.perf_counter()
     key = context.partition_key
     version = staging.version(key)
     with retry_only_transient("publish", version.root), stop_on_full_disk("publish", version.root):
@@ -64,6 +67,7 @@ def published_catalog(
             "promoted (allow_partial is off)"
         )
     base = mirror_settings.public_base_url
+    archived = f"{archive_prefix(key)}{METACATALOG}"
     return dg.MaterializeResult(
         metadata={
             "destination": object_store.describe(),
@@ -76,9 +80,10 @@ def published_catalog(
             "current_version": report.current or "",
             "root_objects_written": len(report.root_written),
             "root_objects_deleted": len(report.root_deleted),
-            "metacatalog_url": dg.MetadataValue.url(f"{base}/{archive_prefix(key)}{METACATALOG}"),
-            "versions_json_url": dg.MetadataValue.url(f"{base}/{VERSIONS_JSON}"),
+            "metacatalog_url": dg.MetadataValue.url(object_store.object_url(archived, base)),
+            "versions_json_url": dg.MetadataValue.url(object_store.object_url(VERSIONS_JSON, base)),
             **outcome_metadata(built.outcomes(), {"rows": int}),
             "version_datastores": version_table(built.picture, list(BUILD_STAGES)),
+            "duration_seconds": duration_since(start),
         }
     )

@@ -1,7 +1,9 @@
+import time
+
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
-from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import CatalogSource, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient
@@ -51,6 +53,7 @@ def raw_catalog(
     unchanged files are not fetched again. A missing or malformed metacatalog fails the whole
     version here, before anything is built.
     """
+    start = time.perf_counter()
     key = context.partition_key
     version = staging.version(key)
     scope = run_options.scope()
@@ -87,6 +90,7 @@ def raw_catalog(
             "bytes_transferred": report.bytes_transferred,
             "ignored_files": ", ".join(report.ignored),
             **outcome_metadata(recorded, {}, this_run=outcomes),
+            "duration_seconds": duration_since(start),
         }
     )
 

@@ -1,16 +1,18 @@
+import time
+
 import dagster as dg
 import duckdb
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.raw import raw_catalog
-from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import RunOptions, StagingArea
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.sidecars import write_sidecars
 
-METRICS = {"rows": int, "project_id": str, "columns": int}
+METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
 CODE_VERSION = "1"
 
 
@@ -19,7 +21,7 @@ CODE_VERSION = "1"
     deps=[raw_catalog],
     group_name=GROUP,
     owners=OWNERS,
-    kinds={"duckdb", "parquet"},
+    kinds={"duckdb", "parquet", "json"},
     code_version=CODE_VERSION,
     pool="duckdb",
 )
@@ -28,6 +30,7 @@ def datastore_sidecars(
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
     key-value metadata) and <name>_metadata.json (project_id, num_records)."""
+    start = time.perf_counter()
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
@@ -63,9 +66,14 @@ def datastore_sidecars(
             "sidecars",
             ["fetch"],
             run_options.scope().selected,
-            build,
+            timed(build),
             context.log,
             fingerprint=fingerprint,
             outputs_present=outputs_present,
         )
-    return dg.MaterializeResult(metadata=outcome_metadata(recorded, METRICS, this_run=this_run))
+    return dg.MaterializeResult(
+        metadata={
+            **outcome_metadata(recorded, METRICS, this_run=this_run),
+            "duration_seconds": duration_since(start),
+        }
+    )

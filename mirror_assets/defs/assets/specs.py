@@ -1,8 +1,10 @@
+import time
+
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
 from mirror_assets.defs.assets.raw import raw_catalog
-from mirror_assets.defs.metadata import outcome_metadata
+from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
@@ -27,6 +29,7 @@ def datastore_specs(
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """Each esm-datastore's ESM collection JSON with catalog_file set to its public parquet URL."""
+    start = time.perf_counter()
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
@@ -53,5 +56,8 @@ def datastore_specs(
         outputs_present=lambda name: version.built_spec(name).is_file(),
     )
     return dg.MaterializeResult(
-        metadata=outcome_metadata(recorded, {"catalog_file": str}, this_run=this_run)
+        metadata={
+            **outcome_metadata(recorded, {"catalog_file": str}, this_run=this_run),
+            "duration_seconds": duration_since(start),
+        }
     )
