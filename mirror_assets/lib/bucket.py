@@ -122,8 +122,19 @@ class LocalBucket:
     def fingerprint(self, payload: Payload) -> Fingerprint:
         return md5_fingerprint(payload)
 
+    def _make_room(self, dest: Path) -> None:
+        """Clear what a folder cannot hold beside `dest` but a bucket can: a file where `dest`
+        needs a folder, or a folder where it is a file (a datastore changing between a single
+        file and a hive folder). Both are objects of the version being replaced."""
+        for parent in reversed(dest.relative_to(self.root).parents[:-1]):
+            if (self.root / parent).is_file():
+                (self.root / parent).unlink()
+        if dest.is_dir():
+            shutil.rmtree(dest)
+
     def put(self, key: str, payload: Payload) -> None:
         dest = self._path(key)
+        self._make_room(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
         if isinstance(payload, bytes):
@@ -138,7 +149,10 @@ class LocalBucket:
     def delete(self, keys: list[str]) -> None:
         for key in keys:
             path = self._path(key)
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except (NotADirectoryError, IsADirectoryError):
+                continue  # replaced by a file or folder of the new version: gone already
             parent = path.parent
             while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
                 parent.rmdir()

@@ -201,13 +201,28 @@ def publish_version(
             }
             updated = _with_entry(index, entry, changed)
             report.current = choose_current(updated)
+            promote = bool(root) and report.current == version
+            writes = (
+                _plan_promotion(pool, version, tree, expected, root.result(), cache, report)
+                if promote
+                else {}
+            )
+            report.promoted = promote and not dry_run
+            # While the root changes, versions.json says so: `promoting` names the version being
+            # copied in and `current` still the one the root held. A crash leaves the marker; the
+            # re-run that finishes the promotion removes it.
+            in_transition = promote and (
+                report.root_written or report.root_deleted or updated.get("current") != version
+            )
+            if in_transition:
+                updated["promoting"] = version
             if not dry_run and updated != index:
                 bucket.put(VERSIONS_JSON, _index_bytes(updated))
-            if root and report.current == version:
-                _promote(bucket, pool, version, tree, expected, root.result(), cache, report)
-                if not dry_run and updated.get("current") != version:
-                    updated["current"] = version
-                    bucket.put(VERSIONS_JSON, _index_bytes(updated))
+            if not dry_run and in_transition:
+                _promote(bucket, pool, writes, report)
+                updated["current"] = version
+                del updated["promoting"]
+                bucket.put(VERSIONS_JSON, _index_bytes(updated))
         finally:
             cache.save()
     log.info(
@@ -281,8 +296,7 @@ def _root_objects(bucket: Bucket) -> dict[str, StoredObject]:
     return {**root, METACATALOG: meta} if meta else root
 
 
-def _promote(
-    bucket: Bucket,
+def _plan_promotion(
     pool: ThreadPoolExecutor,
     version: str,
     tree: dict[str, Path],
@@ -290,8 +304,9 @@ def _promote(
     root: dict[str, StoredObject],
     cache: FingerprintCache,
     report: PublishReport,
-) -> None:
-    """Copy the archived version to the root: datastores, then metacatalog, then drop strays."""
+) -> dict[str, Payload | str]:
+    """Which root objects promotion writes and deletes (recorded in `report`); returns, for each
+    key to write, the built spec to upload or the archived key to copy."""
     prefix = archive_prefix(version)
     specs = [k for k in tree if _is_spec(k)]
     spec_prints = run_all(pool, "fingerprint", lambda k: cache.fingerprint(tree[k]), specs)
@@ -300,18 +315,28 @@ def _promote(
         k for k in tree if not _is_spec(k) and not archived[prefix + k].matches(root.get(k))
     )
     report.root_deleted = sorted(set(root) - set(tree))
-    report.promoted = not report.dry_run
-    if report.dry_run:
-        return
+    # Largest first, so the last transfers to finish are small.
+    sizes = {k: spec_prints[k].size for k in report.root_uploaded}
+    sizes |= {k: archived[prefix + k].size for k in report.root_copied}
+    order = sorted(report.root_written, key=lambda k: sizes[k], reverse=True)
+    return {k: (tree[k] if k in spec_prints else prefix + k) for k in order}
+
+
+def _promote(
+    bucket: Bucket,
+    pool: ThreadPoolExecutor,
+    writes: dict[str, Payload | str],
+    report: PublishReport,
+) -> None:
+    """Write the root: datastores, then metacatalog, then drop strays."""
 
     def write(key: str) -> None:
-        if key in spec_prints:
-            bucket.put(key, tree[key])
+        source = writes[key]
+        if isinstance(source, str):
+            bucket.copy(source, key)
         else:
-            bucket.copy(prefix + key, key)
+            bucket.put(key, source)
 
-    first = [k for k in report.root_written if k != METACATALOG]
-    first.sort(key=lambda k: spec_prints[k].size if k in spec_prints else archived[prefix + k].size)
-    run_all(pool, "promote", write, first[::-1])
-    run_all(pool, "promote", write, [k for k in report.root_written if k == METACATALOG])
+    run_all(pool, "promote", write, [k for k in writes if k != METACATALOG])
+    run_all(pool, "promote", write, [k for k in writes if k == METACATALOG])
     bucket.delete(report.root_deleted)

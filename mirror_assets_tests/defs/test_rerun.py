@@ -91,12 +91,6 @@ def test_changed_input_or_setting_recomputes_only_what_it_shapes(paths):
     assert not folders
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LocalBucket (lib/bucket.py) uploads source/<n>.parquet/realm=.../ before deleting "
-    "the old single file source/<n>.parquet, so a local destination cannot take a datastore "
-    "that becomes partitioned (ENOTDIR); S3 keys have no such conflict",
-)
 def test_datastore_that_becomes_partitioned_can_be_republished(paths):
     dest = paths[1]
     assert run_job(_settings(paths), VERSION_B).success

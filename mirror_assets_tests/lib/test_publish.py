@@ -167,3 +167,45 @@ def test_failure_part_way_leaves_the_root_and_a_rerun_completes(tmp_path, dest):
     assert report.promoted and len(report.uploaded) == 5 - 2
     assert (dest / "source/a.parquet/p=2/data_0.parquet").read_text() == "a p=2 2"
     assert not (dest / "source/a.parquet/p=1").exists()
+
+
+def make_single_file_build(root, name, marker):
+    """A build whose datastore `name` is one parquet file rather than a hive folder."""
+    build = make_build(root, {name: []}, marker=marker)
+    (build / "source" / f"{name}.parquet").write_text(f"{name} single {marker}")
+    return build
+
+
+def test_datastore_switching_between_file_and_hive_folder_is_promoted_both_ways(tmp_path, dest):
+    bucket = LocalBucket(dest)
+    publish(bucket, make_single_file_build(tmp_path / "b1", "a", "1"), "v2025-01-01", ["a"])
+    assert (dest / "source/a.parquet").read_text() == "a single 1"
+    publish(bucket, make_build(tmp_path / "b2", {"a": ["p=1", "p=2"]}, "2"), "v2025-02-01", ["a"])
+    assert sorted(p.name for p in (dest / "source/a.parquet").iterdir()) == ["p=1", "p=2"]
+    publish(bucket, make_single_file_build(tmp_path / "b3", "a", "3"), "v2025-03-01", ["a"])
+    assert (dest / "source/a.parquet").read_text() == "a single 3"
+    assert read_versions_index(bucket)["current"] == "v2025-03-01"
+
+
+def test_promotion_is_marked_until_it_completes(tmp_path, dest, monkeypatch):
+    bucket = LocalBucket(dest)
+    publish(bucket, make_build(tmp_path / "b1", {"a": ["p=1"]}, "1"), "v2025-01-01", ["a"])
+    assert "promoting" not in read_versions_index(bucket)
+    real_copy = bucket.copy
+
+    def copy_then_fail(src, dest_key):
+        if dest_key == "metacatalog.parquet":
+            raise OSError("connection lost")
+        real_copy(src, dest_key)
+
+    monkeypatch.setattr(bucket, "copy", copy_then_fail)
+    build2 = make_build(tmp_path / "b2", {"a": ["p=1"]}, "2")
+    with pytest.raises(MirrorError):
+        publish(bucket, build2, "v2025-02-01", ["a"])
+    index = read_versions_index(bucket)
+    assert (index["current"], index["promoting"]) == ("v2025-01-01", "v2025-02-01")
+    monkeypatch.setattr(bucket, "copy", real_copy)
+    report = publish(bucket, build2, "v2025-02-01", ["a"])
+    assert report.uploaded == [] and report.root_written == ["metacatalog.parquet"]
+    index = read_versions_index(bucket)
+    assert index["current"] == "v2025-02-01" and "promoting" not in index
