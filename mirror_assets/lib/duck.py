@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -25,3 +27,18 @@ def connect(memory_limit: str, threads: int, spill_dir: Path) -> duckdb.DuckDBPy
 def sql_literal(value: str | Path) -> str:
     """A quoted SQL string literal, where DuckDB takes no bound parameter (COPY TO)."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+@contextmanager
+def temporary_settings(con: duckdb.DuckDBPyConnection, **values: int) -> Iterator[None]:
+    """Apply integer DuckDB settings for the duration of a block, then restore the old values."""
+    previous = {
+        name: con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0] for name in values
+    }
+    try:
+        for name, value in values.items():
+            con.execute(f"SET {name} = {int(value)}")
+        yield
+    finally:
+        for name, value in previous.items():
+            con.execute(f"SET {name} = {int(value)}")
