@@ -55,11 +55,10 @@ def page(deployment) -> Iterator[sync_api.Page]:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.set_default_timeout(UI_TIMEOUT_MS)
         sync_api.expect.set_options(timeout=UI_TIMEOUT_MS)
-        # A fresh instance greets the first visitor with a newsletter dialog: dismiss it.
-        page.add_locator_handler(
-            page.get_by_text("Join the Dagster community"),
-            lambda: page.get_by_role("button", name="Skip").click(),
-        )
+        # A fresh instance greets the first visitor with a newsletter dialog a second after a
+        # page loads, which can land on top of another dialog: mark it seen on the server, as
+        # its Skip button does, so it never shows.
+        deployment.graphql("mutation SetNuxSeen { setNuxSeen }")
         try:
             yield page
         finally:
