@@ -11,19 +11,19 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from mirror_assets.cli import _Parser, _settings, _version_arg
-from mirror_assets.definitions import catalog_source_for
+from mirror_assets.cli_args import OneLineParser, settings_from_args, version_arg
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.settings import SettingsError
+from mirror_assets.lib.sources import open_source
 from mirror_assets.lib.staging import VersionStaging
 from mirror_assets.lib.versions import newest_visible
 
 
 def build_fetch_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mirror-catalog fetch", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="mirror-catalog fetch", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--catalog-version",
-        type=_version_arg,
+        type=version_arg,
         help="vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version (default: newest non-hidden)",
     )
     parser.add_argument(
@@ -42,8 +42,8 @@ def fetch_main(argv: Sequence[str]) -> int:
     args = build_fetch_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        settings = _settings(args)
-        source = catalog_source_for(settings)
+        settings = settings_from_args(args)
+        source = open_source(settings)
         version = args.catalog_version or newest_visible(source.list_versions())
         if version is None:
             raise MirrorError(source.describe(), "no catalog version found")

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mirror_assets.cli import _Parser, _settings, _version_arg, add_s3_arguments
+from mirror_assets.cli_args import (
+    OneLineParser,
+    add_s3_arguments,
+    settings_from_args,
+    version_arg,
+)
 from mirror_assets.definitions import object_store_for
 from mirror_assets.lib.errors import MirrorError, one_line
 from mirror_assets.lib.settings import SettingsError
@@ -22,10 +27,10 @@ from mirror_assets.lib.staging import VersionStaging
 
 
 def build_publish_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mirror-catalog publish", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="mirror-catalog publish", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--catalog-version",
-        type=_version_arg,
+        type=version_arg,
         required=True,
         help="vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version",
     )
@@ -47,7 +52,7 @@ def publish_main(argv: Sequence[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     version = args.catalog_version
     try:
-        settings = _settings(args)
+        settings = settings_from_args(args)
         store = object_store_for(settings)
         built, report = publish_staged(
             store.bucket(),

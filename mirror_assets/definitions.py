@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import dagster as dg
@@ -29,22 +30,12 @@ from mirror_assets.lib.ssh_config import is_sftp_url, parse_sftp_url
 def sftp_catalog_source(settings: Settings) -> SftpCatalogSource:
     """An `sftp://[user@]host[:port]/base/path` source with the `[sftp]` settings."""
     url = parse_sftp_url(settings.source)
-    sftp = settings.sftp
     return SftpCatalogSource(
         host=url.host,
         port=url.port,
         username=url.user,
         base_path=url.base_path,
-        ssh_config=sftp.ssh_config or None,
-        identity_file=sftp.identity_file or None,
-        known_hosts=sftp.known_hosts or None,
-        insecure_skip_host_key_check=sftp.insecure_skip_host_key_check,
-        max_transfers=sftp.max_transfers,
-        block_size=sftp.block_size,
-        max_requests=sftp.max_requests,
-        attempts=sftp.attempts,
-        backoff_seconds=sftp.backoff_seconds,
-        connect_timeout=sftp.connect_timeout,
+        **asdict(settings.sftp),
     )
 
 

@@ -67,6 +67,12 @@ class SftpSource:
         path = posixpath.join(self.base_path, *(p for p in (version, relpath) if p))
         return f"sftp://{user}{self.endpoint.display}{path}"
 
+    def describe(self) -> str:
+        return self.url()
+
+    def version_location(self, version: str) -> str:
+        return self.url(version)
+
     def list_versions(self) -> list[str]:
         """Version folders under the base path, newest first."""
         return asyncio.run(self._list_versions())

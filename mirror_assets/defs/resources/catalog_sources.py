@@ -3,37 +3,42 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import fields
 from pathlib import Path
 
 import dagster as dg
 
 from mirror_assets.lib.fetch_plan import FetchReport
-from mirror_assets.lib.local_source import fetch_local_version, list_local_versions
-from mirror_assets.lib.sftp_session import TransferOptions
+from mirror_assets.lib.settings import SftpSettings
 from mirror_assets.lib.sftp_source import SftpSource
-from mirror_assets.lib.ssh_config import DEFAULT_BASE_PATH, resolve_endpoint
+from mirror_assets.lib.sources import LocalSource, sftp_source
+from mirror_assets.lib.ssh_config import DEFAULT_BASE_PATH, SftpUrl
 
 
 class CatalogSource(dg.ConfigurableResource, ABC):
     """Where catalog versions are read from."""
 
     @abstractmethod
+    def client(self) -> LocalSource | SftpSource:
+        """The plain-Python source this resource configures (lib/sources.py)."""
+
     def describe(self) -> str:
         """Where the source is, for messages (never includes secrets)."""
+        return self.client().describe()
 
-    @abstractmethod
     def version_location(self, version: str) -> str:
         """The path or URL a version folder is looked for at."""
+        return self.client().version_location(version)
 
-    @abstractmethod
     def list_versions(self) -> list[str]:
         """Every version key at the source, newest first."""
+        return self.client().list_versions()
 
-    @abstractmethod
     def fetch_version(
         self, version: str, raw_dir: Path, only: set[str] | None = None
     ) -> FetchReport:
         """Bring the version's metacatalog and datastore pairs into `raw_dir`."""
+        return self.client().fetch_version(version, raw_dir, only)
 
 
 class LocalCatalogSource(CatalogSource):
@@ -41,19 +46,8 @@ class LocalCatalogSource(CatalogSource):
 
     root: str
 
-    def describe(self) -> str:
-        return self.root
-
-    def version_location(self, version: str) -> str:
-        return str(Path(self.root) / version)
-
-    def list_versions(self) -> list[str]:
-        return list_local_versions(Path(self.root))
-
-    def fetch_version(
-        self, version: str, raw_dir: Path, only: set[str] | None = None
-    ) -> FetchReport:
-        return fetch_local_version(Path(self.root), version, raw_dir, only)
+    def client(self) -> LocalSource:
+        return LocalSource(self.root)
 
 
 class SftpCatalogSource(CatalogSource):
@@ -67,9 +61,10 @@ class SftpCatalogSource(CatalogSource):
     port: int | None = None
     username: str | None = None
     base_path: str = DEFAULT_BASE_PATH
-    ssh_config: str | None = None
-    identity_file: str | None = None
-    known_hosts: str | None = None
+    # The [sftp] settings (lib/settings.py: SftpSettings), field for field.
+    ssh_config: str = ""
+    identity_file: str = ""
+    known_hosts: str = ""
     insecure_skip_host_key_check: bool = False
     max_transfers: int = 8
     block_size: int = 0
@@ -78,36 +73,7 @@ class SftpCatalogSource(CatalogSource):
     backoff_seconds: float = 0.5
     connect_timeout: float = 30.0
 
-    def sftp_source(self) -> SftpSource:
-        endpoint = resolve_endpoint(
-            self.host,
-            port=self.port,
-            user=self.username,
-            ssh_config=self.ssh_config,
-            identity_file=self.identity_file,
-            known_hosts=self.known_hosts,
-            insecure=self.insecure_skip_host_key_check,
-        )
-        options = TransferOptions(
-            max_transfers=self.max_transfers,
-            block_size=self.block_size,
-            max_requests=self.max_requests,
-            attempts=self.attempts,
-            backoff_seconds=self.backoff_seconds,
-            connect_timeout=self.connect_timeout,
-        )
-        return SftpSource(endpoint, self.base_path, options)
-
-    def describe(self) -> str:
-        return self.sftp_source().url()
-
-    def version_location(self, version: str) -> str:
-        return self.sftp_source().url(version)
-
-    def list_versions(self) -> list[str]:
-        return self.sftp_source().list_versions()
-
-    def fetch_version(
-        self, version: str, raw_dir: Path, only: set[str] | None = None
-    ) -> FetchReport:
-        return self.sftp_source().fetch_version(version, raw_dir, only)
+    def client(self) -> SftpSource:
+        url = SftpUrl(self.host, self.port, self.username, self.base_path)
+        settings = SftpSettings(**{f.name: getattr(self, f.name) for f in fields(SftpSettings)})
+        return sftp_source(url, settings)

@@ -1,0 +1,65 @@
+"""Command-line pieces shared by `mirror-catalog` and its `fetch` and `publish` commands.
+
+Nothing here imports Dagster, so the commands that do not launch a run start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from mirror_assets.lib.settings import Settings, load_settings
+from mirror_assets.lib.versions import InvalidVersionError, parse_version
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with one-line errors: `mirror-catalog: error: ...`, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def version_arg(value: str) -> str:
+    try:
+        return parse_version(value).key
+    except InvalidVersionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_s3_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--endpoint-url", help="S3 API endpoint for an s3:// --dest (default: AWS_ENDPOINT_URL)"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be uploaded, copied and deleted; change nothing at the destination",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    settings = load_settings(
+        args.config,
+        overrides={
+            "source": args.source,
+            "dest": args.dest,
+            "staging": args.staging,
+            "public_base_url": args.public_base_url,
+            "s3_endpoint_url": getattr(args, "endpoint_url", None),
+            "dry_run": getattr(args, "dry_run", None) or None,
+        },
+    )
+    # The code location reads the same settings, so runs re-executed from the UI match this one.
+    if args.config:
+        os.environ["MIRROR_CONFIG"] = os.path.abspath(args.config)
+    for var, value in {
+        "MIRROR_SOURCE": settings.source,
+        "MIRROR_DEST": settings.dest,
+        "MIRROR_STAGING": settings.staging,
+        "MIRROR_PUBLIC_BASE_URL": settings.public_base_url,
+        "MIRROR_S3_ENDPOINT_URL": settings.s3.endpoint_url,
+        "MIRROR_DRY_RUN": "1" if settings.dry_run else "0",
+    }.items():
+        if value:
+            os.environ[var] = value
+    return settings

@@ -1,0 +1,98 @@
+"""Launch the `mirror_catalog` job for one version and report what failed (imports Dagster)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import dagster as dg
+
+from mirror_assets.code_location import execute_partition_run
+from mirror_assets.defs.jobs import mirror_catalog_job
+from mirror_assets.defs.partitions import catalog_versions
+from mirror_assets.lib.outcomes import STAGES, failures
+from mirror_assets.lib.settings import Settings
+from mirror_assets.lib.staging import VersionStaging
+
+
+def _instance() -> dg.DagsterInstance:
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
+
+
+def run_options_config(
+    datastores: list[str] | None = None, allow_partial: bool | None = None
+) -> dict:
+    """The run config of the run-scoped `run_options` resource (empty: the defaults)."""
+    config: dict = {}
+    if datastores:
+        config["datastores"] = list(datastores)
+    if allow_partial is not None:
+        config["allow_partial"] = allow_partial
+    return {"resources": {"run_options": {"config": config}}} if config else {}
+
+
+def _print_failed_checks(result: dg.JobExecutionResult) -> None:
+    for event in result.all_events:
+        if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        evaluation = event.asset_check_evaluation_data
+        if evaluation.passed:
+            continue
+        label = "FAILED" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARNING"
+        detail = (evaluation.description or "did not pass").strip().splitlines()[0]
+        check = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        print(f"{label} check {check}: {detail}", file=sys.stderr)
+
+
+def _step_failure_message(event: dg.DagsterEvent) -> str:
+    """The first line of the error that failed a step, without Dagster's wrapping."""
+    error = event.step_failure_data.error if event.step_failure_data else None
+    if error is None:
+        return "step failed"
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    text = (error.message.strip().splitlines() or [error.cls_name])[0]
+    prefix = f"{error.cls_name}: "
+    return text[text.index(prefix) + len(prefix) :] if prefix in text else text
+
+
+def run_version(
+    settings: Settings,
+    version: str,
+    datastores: list[str] | None = None,
+    allow_partial: bool | None = None,
+) -> int:
+    """Materialise every asset of the job for `version`; returns the exit status.
+
+    `datastores` limits the run to those datastores; `allow_partial` overrides the setting. The
+    run belongs to the code location's `mirror_catalog` job (the UI lists it there with its
+    partition and can re-execute it); the code location builds its resources from the
+    environment `_settings` prepared from the same flags.
+    """
+    with _instance() as instance:
+        instance.add_dynamic_partitions(catalog_versions.name, [version])
+        result = execute_partition_run(
+            instance,
+            mirror_catalog_job.name,
+            version,
+            run_config=run_options_config(datastores, allow_partial),
+        )
+    status = VersionStaging.of(settings.staging, version).status
+    failed = failures(status, STAGES[:-1])
+    for stage, outcome in failed:
+        where = f"{outcome.file}: " if outcome.file else ""
+        print(f"FAILED {outcome.name} ({stage}): {where}{outcome.cause}", file=sys.stderr)
+    _print_failed_checks(result)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(
+                    f"FAILED step {event.step_key}: {_step_failure_message(event)}",
+                    file=sys.stderr,
+                )
+        return 1
+    return 1 if failed else 0
