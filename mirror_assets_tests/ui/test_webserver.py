@@ -12,6 +12,7 @@ from urllib.request import url2pathname
 import duckdb
 import pytest
 
+from mirror_assets.defs.checks import mirror_checks
 from mirror_assets.lib.settings import SAMPLE_CATALOG
 from mirror_assets_tests.ui.conftest import RUN_TIMEOUT, wait_for
 from mirror_assets_tests.ui.queries import (
@@ -43,6 +44,12 @@ ASSETS = [
     "published_catalog",
 ]
 DUCKDB_POOL_STEPS = {"metacatalog", "datastore_sidecars", "partitioned_datastores"}
+# The job also runs every asset check, each as its own step.
+CHECK_STEPS = {
+    f"{key.asset_key.to_python_identifier()}_{key.name}"
+    for checks in mirror_checks
+    for key in checks.check_keys
+}
 
 
 def sample_datastores(version: str) -> dict[str, int]:
@@ -146,7 +153,8 @@ def test_materialises_one_version_from_a_launched_run(deployment, versions):
     [run] = runs(deployment, runIds=[run_id])
     assert run["jobName"] == "mirror_catalog"
     assert tags(run)["dagster/partition"] == version
-    assert {s["stepKey"] for s in run["stepStats"]} == set(ASSETS)
+    assert len(CHECK_STEPS) == 6
+    assert {s["stepKey"] for s in run["stepStats"]} == set(ASSETS) | CHECK_STEPS
     assert_version_materialised(deployment, version, run_id)
 
 
