@@ -1,24 +1,10 @@
 """`mirror-catalog` run as a subprocess, as users and scripts run it."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-
-def run_cli(*args, cwd, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRROR_", "DAGSTER_HOME"))}
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "mirror_assets.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from mirror_assets_tests.cli_runner import cli_env, run_cli
 
 
 def test_embedded_default_mirrors_a_bundled_version_into_mirror_output(tmp_path):
@@ -56,7 +42,7 @@ def test_run_shows_up_in_the_dagster_instance(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     result = run_cli(
-        "--catalog-version", "v2025-01-29", cwd=tmp_path, env_extra={"DAGSTER_HOME": str(home)}
+        "--catalog-version", "v2025-01-29", cwd=tmp_path, env=cli_env({"DAGSTER_HOME": str(home)})
     )
     assert result.returncode == 0, result.stderr
     assert (home / "history" / "runs.db").is_file() or any(home.rglob("runs*.db"))

@@ -4,24 +4,20 @@ catalog, publishing to moto's S3 server over HTTP."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
 
+from mirror_assets_tests import cli_runner
+from mirror_assets_tests.cli_runner import cli_env
 from mirror_assets_tests.servers.fixtures import direct_client
 
 pytestmark = pytest.mark.slow
 
 
 def run_cli(*args, cwd, endpoint):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MIRROR_", "DAGSTER_HOME", "AWS_", "OS_"))
-    }
+    """With the test server's credentials only: no AWS or OpenStack settings of the developer's."""
+    env = cli_env(clear=("AWS_", "OS_"))
     env.update(
         AWS_ACCESS_KEY_ID=endpoint.access_key,
         AWS_SECRET_ACCESS_KEY=endpoint.secret_key,
@@ -30,14 +26,7 @@ def run_cli(*args, cwd, endpoint):
         AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
         AWS_EC2_METADATA_DISABLED="true",
     )
-    return subprocess.run(
-        [sys.executable, "-m", "mirror_assets.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return cli_runner.run_cli(*args, cwd=cwd, env=env)
 
 
 def keys(client, bucket, prefix=""):

@@ -1,29 +1,18 @@
 """`mirror-catalog` with an sftp:// source, run as a subprocess against real SSH servers."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+
+from mirror_assets_tests import cli_runner
+from mirror_assets_tests.cli_runner import cli_env
 
 pytestmark = pytest.mark.slow
 
 
 def run_cli(*args, cwd):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MIRROR_", "DAGSTER_HOME", "SSH_AUTH_SOCK"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "mirror_assets.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """Without the developer's ssh agent: the test server's keys come from its ssh config."""
+    return cli_runner.run_cli(*args, cwd=cwd, env=cli_env(clear=("SSH_AUTH_SOCK",)))
 
 
 def sftp_config(server, tmp_path):

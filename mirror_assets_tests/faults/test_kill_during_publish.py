@@ -13,13 +13,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from mirror_assets_tests.cli_runner import cli_command, cli_env, run_cli
 from mirror_assets_tests.pipeline import (
     VERSION_A,
     VERSION_B,
@@ -118,12 +118,6 @@ def scene(tmp_path, sample_catalog):
     return dest, args
 
 
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRROR_", "DAGSTER_HOME"))}
-    env.update(extra or {})
-    return env
-
-
 def _stopped_in_group(pgid: int) -> bool:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -138,7 +132,7 @@ def _stopped_in_group(pgid: int) -> bool:
 def run_and_kill(args: list[str], event: str, pattern: str, nth: int) -> str:
     """Run mirror-catalog until it freezes before the `nth` write matching `pattern`, then
     SIGKILL its process group. Returns the run's stderr."""
-    env = _env(
+    env = cli_env(
         {
             "PYTHONPATH": str(STOP_HOOK),
             "MIRROR_STOP_EVENT": event,
@@ -147,7 +141,7 @@ def run_and_kill(args: list[str], event: str, pattern: str, nth: int) -> str:
         }
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "mirror_assets.cli", *args],
+        cli_command(*args),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -173,13 +167,7 @@ def run_and_kill(args: list[str], event: str, pattern: str, nth: int) -> str:
 
 
 def rerun(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mirror_assets.cli", *args],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(*args)
 
 
 # (id, audit event, target below dest, nth): each freezes the run just before that write.

@@ -1,0 +1,38 @@
+"""Run `mirror-catalog` as a subprocess, as users and scripts do, in a clean environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# Settings a developer's shell may carry that would leak into the command under test.
+CLEARED = ("MIRROR_", "DAGSTER_HOME")
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mirror_assets.cli", *args]
+
+
+def cli_env(extra: dict[str, str] | None = None, clear: tuple[str, ...] = ()) -> dict[str, str]:
+    """This process's environment without MIRROR_*, DAGSTER_HOME and `clear`, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED + clear)}
+    env.update(extra or {})
+    return env
+
+
+def run_cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        cli_command(*args),
+        cwd=cwd,
+        env=cli_env() if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
