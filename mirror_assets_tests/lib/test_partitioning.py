@@ -207,6 +207,8 @@ def test_list_columns_come_through_the_sort_unchanged(
 ):
     # max_tuples=1: more distinct list tuples than allowed, so the lists are sorted as they are.
     monkeypatch.setattr(partitioning, "MAX_LIST_TUPLES", max_tuples)
+    # Two threads: partitions go to two writers, each on its own cursor with the list variables.
+    con.execute("SET threads = 2")
     schema = read_schema(con, list_datastore)
     sort_cols = ["frequency", "member"]
     dest = tmp_path / "out" / "by473.parquet"
