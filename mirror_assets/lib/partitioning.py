@@ -248,7 +248,8 @@ def _write_partitioned(
     stream in flush order, so files come out with rows out of order (seen from 300k rows). Each
     writer therefore runs single-threaded, on its own cursor and Python thread (DuckDB releases the
     GIL), over a disjoint group of partitions into a folder of its own; the files are then moved
-    into `tmp`. The default flush buffer of 512k rows per partition spills under memory_limit and
+    into `tmp`. Cursors share the database, so the writers share its memory_limit and spill
+    folder. The default flush buffer of 512k rows per partition spills under memory_limit and
     doubles the work; a row group's worth at a time does not (measured in benchmarks/).
     """
     threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
