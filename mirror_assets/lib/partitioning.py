@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,74 +57,240 @@ def choose_sort_columns(
 # back after the sort. Above this many distinct tuples the lists are sorted as they are.
 MAX_LIST_TUPLES = 100_000
 _LIST_ID = "__mirror_list_id"
-_LIST_TABLE = "__mirror_list_tuples"
 
 
 def _list_variable(index: int) -> str:
     return f"__mirror_lists_{index}"
 
 
+@dataclass(frozen=True)
+class ListDictionary:
+    """A table numbering the distinct tuples of a datastore's list columns."""
+
+    table: str
+    columns: list[str]
+
+    def load(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Hold each list column's lists, in tuple-id order, in a variable of `cursor`."""
+        for i, col in enumerate(self.columns):
+            cursor.execute(
+                f"SET VARIABLE {_list_variable(i)} = "
+                f"(SELECT list({quote_ident(col)} ORDER BY {_LIST_ID}) FROM {self.table})"
+            )
+
+    def unload(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        for i in range(len(self.columns)):
+            cursor.execute(f"RESET VARIABLE {_list_variable(i)}")
+
+
 @contextmanager
 def _list_dictionary(
     con: duckdb.DuckDBPyConnection, src: Path, list_cols: list[str]
-) -> Iterator[bool]:
-    """Number the distinct tuples of `list_cols` and hold each column's lists in a variable.
+) -> Iterator[ListDictionary | None]:
+    """Number the distinct tuples of `list_cols` in a table every cursor of `con` can read.
 
-    Yields whether the dictionary is in place (False: too many distinct tuples, or no lists).
+    Yields None when there are no list columns or too many distinct tuples.
     """
     if not list_cols:
-        yield False
+        yield None
         return
+    table = _scratch_table("list_tuples")
     cols = ", ".join(quote_ident(c) for c in list_cols)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_LIST_TABLE} AS "
-        f"SELECT row_number() OVER () AS {_LIST_ID}, * "
+        f"CREATE TABLE {table} AS SELECT row_number() OVER () AS {_LIST_ID}, * "
         f"FROM (SELECT DISTINCT {cols} FROM read_parquet({sql_literal(src)}))"
     )
     try:
-        tuples = con.execute(f"SELECT count(*) FROM {_LIST_TABLE}").fetchall()[0][0]
-        if tuples > MAX_LIST_TUPLES:
-            yield False
-            return
-        for i, col in enumerate(list_cols):
-            con.execute(
-                f"SET VARIABLE {_list_variable(i)} = "
-                f"(SELECT list({quote_ident(col)} ORDER BY {_LIST_ID}) FROM {_LIST_TABLE})"
-            )
-        yield True
+        tuples = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        yield ListDictionary(table, list_cols) if tuples <= MAX_LIST_TUPLES else None
     finally:
-        for i in range(len(list_cols)):
-            con.execute(f"RESET VARIABLE {_list_variable(i)}")
-        con.execute(f"DROP TABLE IF EXISTS {_LIST_TABLE}")
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _scratch_table(purpose: str) -> str:
+    """A table name of its own: writers' cursors share the database, so no TEMP tables."""
+    return quote_ident(f"__mirror_{purpose}_{uuid.uuid4().hex}")
 
 
 def sorted_rows_query(
-    src: Path, schema: DatastoreSchema, order_cols: list[str], list_ids: bool
+    source: str, schema: DatastoreSchema, order_cols: list[str], lists: ListDictionary | None
 ) -> str:
-    """SELECT every column of `src` in its order, rows ordered by `order_cols`.
+    """SELECT every column of `source` (SQL for a relation) in order, rows ordered by `order_cols`.
 
-    With `list_ids` (see `_list_dictionary`) the list columns are swapped for their tuple id
+    With `lists` (see `_list_dictionary`) the list columns are swapped for their tuple id
     before the sort and looked up again after it; a projection keeps the sorted order.
     """
-    source = f"read_parquet({sql_literal(src)})"
     order_by = f" ORDER BY {', '.join(quote_ident(c) for c in order_cols)}" if order_cols else ""
-    if not list_ids:
+    if lists is None:
         return f"SELECT * FROM {source}{order_by}"
-    lists = schema.list_columns
+    cols = lists.columns
     match = " AND ".join(
-        f"s.{quote_ident(c)} IS NOT DISTINCT FROM d.{quote_ident(c)}" for c in lists
+        f"s.{quote_ident(c)} IS NOT DISTINCT FROM d.{quote_ident(c)}" for c in cols
     )
     inner = (
-        f"SELECT s.* EXCLUDE ({', '.join(quote_ident(c) for c in lists)}), d.{_LIST_ID} "
-        f"FROM {source} s JOIN {_LIST_TABLE} d ON {match}{order_by}"
+        f"SELECT s.* EXCLUDE ({', '.join(quote_ident(c) for c in cols)}), d.{_LIST_ID} "
+        f"FROM {source} s JOIN {lists.table} d ON {match}{order_by}"
     )
     outer = ", ".join(
-        f"getvariable('{_list_variable(lists.index(c))}')[{_LIST_ID}] AS {quote_ident(c)}"
-        if c in lists
+        f"getvariable('{_list_variable(cols.index(c))}')[{_LIST_ID}] AS {quote_ident(c)}"
+        if c in cols
         else quote_ident(c)
         for c in schema.columns
     )
     return f"SELECT {outer} FROM ({inner})"
+
+
+def balance_partitions(rows: list[int], writers: int) -> list[int]:
+    """Assign partitions of `rows` rows each to `writers` groups, largest first to the lightest.
+
+    Returns each partition's group (0-based); deterministic for equal inputs.
+    """
+    loads = [0] * writers
+    groups = [0] * len(rows)
+    for index in sorted(range(len(rows)), key=lambda i: (-rows[i], i)):
+        group = min(range(writers), key=lambda g: (loads[g], g))
+        groups[index] = group
+        loads[group] += rows[index]
+    return groups
+
+
+@contextmanager
+def _partition_groups(
+    con: duckdb.DuckDBPyConnection, src: Path, partition_cols: list[str], writers: int
+) -> Iterator[tuple[str, list[int]] | None]:
+    """A table of `src`'s partitions (the partition columns' value tuples, NULLs included), each
+    with the writer `__mirror_writer` that writes it, balanced by row count.
+
+    Yields the table and the writers with work, or None when fewer than two would have any.
+    """
+    table = _scratch_table("partitions")
+    cols = ", ".join(quote_ident(c) for c in partition_cols)
+    con.execute(
+        f"CREATE TABLE {table} AS SELECT row_number() OVER () AS __mirror_partition, * "
+        f"FROM (SELECT {cols}, count(*) AS __mirror_rows "
+        f"FROM read_parquet({sql_literal(src)}) GROUP BY ALL)"
+    )
+    try:
+        rows = con.execute(
+            f"SELECT list(__mirror_rows ORDER BY __mirror_partition) FROM {table}"
+        ).fetchall()[0][0]
+        groups = balance_partitions(rows or [], writers)
+        if len(set(groups)) < 2:
+            yield None
+            return
+        con.execute(f"ALTER TABLE {table} ADD COLUMN __mirror_writer INTEGER")
+        con.execute(f"UPDATE {table} SET __mirror_writer = $1[__mirror_partition]", [groups])
+        yield table, sorted(set(groups))
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _writer_rows(src: Path, partition_cols: list[str], groups: str, writer: int) -> str:
+    """SQL for the rows of `src` whose partition `groups` gives to `writer`."""
+    match = " AND ".join(
+        f"s.{quote_ident(c)} IS NOT DISTINCT FROM g.{quote_ident(c)}" for c in partition_cols
+    )
+    mine = (
+        f"SELECT {', '.join(quote_ident(c) for c in partition_cols)} FROM {groups} "
+        f"WHERE __mirror_writer = {int(writer)}"
+    )
+    return f"(SELECT s.* FROM read_parquet({sql_literal(src)}) s SEMI JOIN ({mine}) g ON {match})"
+
+
+def _gather_writer_folders(tmp: Path, folders: list[Path], src: Path) -> None:
+    """Move every file the writers wrote into the same place under `tmp`; partitions are
+    disjoint, so a file already there means a partition was written twice."""
+    for folder in folders:
+        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+            target = tmp / file.relative_to(folder)
+            if target.exists():
+                raise DatastoreError(
+                    src, f"partition {target.parent.relative_to(tmp)} written by two writers"
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            file.rename(target)
+        shutil.rmtree(folder)
+
+
+def _copy(
+    cursor: duckdb.DuckDBPyConnection,
+    query: str,
+    target: Path,
+    options: list[str],
+    lists: ListDictionary | None,
+    settings: dict[str, int],
+) -> None:
+    """COPY `query` to `target` on `cursor`, with the list variables and settings it needs."""
+    if lists is not None:
+        lists.load(cursor)
+    try:
+        with temporary_settings(cursor, **settings):
+            cursor.execute(f"COPY ({query}) TO {sql_literal(target)} ({', '.join(options)})")
+    finally:
+        if lists is not None:
+            lists.unload(cursor)
+
+
+def _write_partitioned(
+    con: duckdb.DuckDBPyConnection,
+    src: Path,
+    tmp: Path,
+    schema: DatastoreSchema,
+    partition_cols: list[str],
+    order_cols: list[str],
+    options: list[str],
+    lists: ListDictionary | None,
+    row_group_size: int,
+) -> None:
+    """Hive-partition `src` into the folder `tmp` with one thread per writer.
+
+    With several threads DuckDB's partitioned writer appends each thread's share of the sorted
+    stream in flush order, so files come out with rows out of order (seen from 300k rows). Each
+    writer therefore runs single-threaded, on its own cursor and Python thread (DuckDB releases the
+    GIL), over a disjoint group of partitions into a folder of its own; the files are then moved
+    into `tmp`. Cursors share the database, so the writers share its memory_limit and spill
+    folder. The default flush buffer of 512k rows per partition spills under memory_limit and
+    doubles the work; a row group's worth at a time does not (measured in benchmarks/).
+    """
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    settings = {"partitioned_write_flush_threshold": row_group_size}
+    with (
+        _partition_groups(con, src, partition_cols, threads) as groups,
+        temporary_settings(con, threads=1),
+    ):
+        if groups is None:
+            query = sorted_rows_query(
+                f"read_parquet({sql_literal(src)})", schema, order_cols, lists
+            )
+            _copy(con, query, tmp, options, lists, settings)
+            return
+        table, writers = groups
+        folders = {w: tmp / f".writer-{w}" for w in writers}
+        tmp.mkdir()
+        with ExitStack() as stack, ThreadPoolExecutor(len(writers)) as pool:
+            cursors = {w: stack.enter_context(con.cursor()) for w in writers}
+            jobs = [
+                pool.submit(
+                    _copy,
+                    cursors[w],
+                    sorted_rows_query(
+                        _writer_rows(src, partition_cols, table, w), schema, order_cols, lists
+                    ),
+                    folders[w],
+                    options,
+                    lists,
+                    settings,
+                )
+                for w in writers
+            ]
+            done, pending = wait(jobs, return_when=FIRST_EXCEPTION)
+            failed = next((job for job in done if job.exception()), None)
+            if failed:
+                for cursor in cursors.values():
+                    cursor.interrupt()
+                wait(pending)
+                raise failed.exception()
+        _gather_writer_folders(tmp, list(folders.values()), src)
 
 
 def partition_datastore(
@@ -142,20 +311,29 @@ def partition_datastore(
     if missing:
         raise DatastoreError(src, f"partition column(s) {', '.join(missing)} not in the table")
     options = ["FORMAT parquet", f"ROW_GROUP_SIZE {duckdb_row_group_target(row_group_size)}"]
-    settings = {}
-    if partition_cols:
-        options.append(f"PARTITION_BY ({', '.join(quote_ident(c) for c in partition_cols)})")
-        # With several threads the partitioned writer appends each thread's share of the sorted
-        # stream in flush order, so files come out with rows out of order (seen from 300k rows).
-        # Its default per-thread buffer of 512k rows spills under memory_limit and doubles the
-        # work; a row group's worth at a time does not (measured in benchmarks/).
-        settings = {"threads": 1, "partitioned_write_flush_threshold": row_group_size}
+    order_cols = [*partition_cols, *sort_cols]
     with replace_atomically(dest) as tmp:
         try:
-            with _list_dictionary(con, src, schema.list_columns) as list_ids:
-                query = sorted_rows_query(src, schema, [*partition_cols, *sort_cols], list_ids)
-                with temporary_settings(con, **settings):
-                    con.execute(f"COPY ({query}) TO {sql_literal(tmp)} ({', '.join(options)})")
+            with _list_dictionary(con, src, schema.list_columns) as lists:
+                if partition_cols:
+                    options.append(
+                        f"PARTITION_BY ({', '.join(quote_ident(c) for c in partition_cols)})"
+                    )
+                    _write_partitioned(
+                        con,
+                        src,
+                        tmp,
+                        schema,
+                        partition_cols,
+                        order_cols,
+                        options,
+                        lists,
+                        row_group_size,
+                    )
+                else:
+                    source = f"read_parquet({sql_literal(src)})"
+                    query = sorted_rows_query(source, schema, order_cols, lists)
+                    _copy(con, query, tmp, options, lists, {})
         except duckdb.Error as exc:
             raise DatastoreError(
                 src, f"cannot write partitioned datastore: {one_line(exc)}"

@@ -207,6 +207,8 @@ def test_list_columns_come_through_the_sort_unchanged(
 ):
     # max_tuples=1: more distinct list tuples than allowed, so the lists are sorted as they are.
     monkeypatch.setattr(partitioning, "MAX_LIST_TUPLES", max_tuples)
+    # Two threads: partitions go to two writers, each on its own cursor with the list variables.
+    con.execute("SET threads = 2")
     schema = read_schema(con, list_datastore)
     sort_cols = ["frequency", "member"]
     dest = tmp_path / "out" / "by473.parquet"
@@ -234,3 +236,115 @@ def test_list_columns_come_through_the_sort_unchanged(
     assert written == [c for c in schema.columns if c not in partition_cols]
     assert con.execute("SELECT count(*) FROM duckdb_variables()").fetchall()[0][0] == 0
     assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()[0][0] == 0
+
+
+@pytest.mark.parametrize(
+    ("rows", "writers", "groups"),
+    [
+        ([5, 1, 4, 2, 3], 2, [0, 0, 1, 0, 1]),
+        ([10, 1, 1, 1], 2, [0, 1, 1, 1]),
+        ([3, 3, 3], 2, [0, 1, 0]),
+        ([7], 2, [0]),
+        ([2, 9, 4], 1, [0, 0, 0]),
+        ([], 2, []),
+    ],
+)
+def test_partitions_are_balanced_by_rows_largest_first(rows, writers, groups):
+    assert partitioning.balance_partitions(rows, writers) == groups
+
+
+SKEWED_ROWS = 120_000
+
+
+@pytest.fixture
+def skewed_datastore(con, tmp_path):
+    """120k rows over 10 partitions of very different sizes, one of them with NULL values in both
+    partition columns and one with a NULL realm only; experiment and member to sort by."""
+    src = tmp_path / "skewed.parquet"
+    con.execute(
+        f"""COPY (
+            SELECT '/g/data/' || i || '.nc' AS path,
+                   CASE WHEN i % 40 = 0 THEN NULL ELSE ['ocean', 'atmos'][i % 2 + 1] END AS realm,
+                   CASE WHEN i % 40 = 0 AND i % 80 != 0 THEN 'Omon' WHEN i % 40 = 0 THEN NULL
+                        ELSE ['Omon', 'Omon', 'Omon', 'Amon', 'day', 'fx']
+                               [(hash(i + 3) % 6)::BIGINT + 1] END
+                     AS table_id,
+                   'exp' || (hash(i) % 4) AS experiment_id,
+                   'r' || (hash(i + 1) % 5) || 'i1p1f1' AS member_id
+            FROM range({SKEWED_ROWS}) t(i)
+        ) TO '{src}' (FORMAT parquet)"""
+    )
+    return src
+
+
+def test_concurrent_writers_each_write_whole_partitions(con, tmp_path, skewed_datastore):
+    """With two threads the partitions are split between two writers: every partition folder
+    holds one sorted file with exactly that partition's rows, so no partition was written by
+    both writers and no writer's rows landed in another's file."""
+    con.execute("SET threads = 2")
+    sort_cols = ["experiment_id", "member_id"]
+    dest = tmp_path / "out" / "skewed.parquet"
+    schema = read_schema(con, skewed_datastore)
+    summary = partition_datastore(
+        con, skewed_datastore, dest, schema, ["realm", "table_id"], sort_cols, 10_000
+    )
+    expected = dict(
+        con.execute(
+            """SELECT concat_ws('/', 'realm=' || coalesce(realm, '__HIVE_DEFAULT_PARTITION__'),
+                                 'table_id=' || coalesce(table_id, '__HIVE_DEFAULT_PARTITION__')),
+                      count(*)
+               FROM read_parquet(?) GROUP BY ALL""",
+            [str(skewed_datastore)],
+        ).fetchall()
+    )
+    assert len(expected) == 10
+    written = {
+        p.relative_to(dest).as_posix(): sorted(f.name for f in p.iterdir())
+        for p in dest.glob("*/*")
+    }
+    assert written == {folder: ["data_0.parquet"] for folder in expected}
+    assert [p.name for p in dest.iterdir() if p.name.startswith(".")] == []
+    counts = {
+        folder: con.execute(
+            "SELECT count(*) FROM read_parquet(?)", [str(dest / folder / "data_0.parquet")]
+        ).fetchall()[0][0]
+        for folder in expected
+    }
+    assert counts == expected
+    assert summary == partitioning.PartitionSummary(rows=SKEWED_ROWS, files=10, bytes=summary.bytes)
+    files = [str(dest / folder / "data_0.parquet") for folder in expected]
+    _assert_sorted_with_small_row_groups(con, files, sort_cols)
+    # The writers' scratch tables and the connection's settings are gone / restored.
+    assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()[0][0] == 0
+    assert con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
+
+
+def test_a_partition_written_by_two_writers_is_an_error(con, tmp_path, skewed_datastore):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    folders = [tmp / ".writer-0", tmp / ".writer-1"]
+    for folder, realms in zip(folders, [["ocean"], ["ocean", "atmos"]], strict=True):
+        con.execute(
+            f"""COPY (SELECT * FROM read_parquet('{skewed_datastore}') WHERE realm IN ?)
+                TO '{folder}' (FORMAT parquet, PARTITION_BY (realm))""",
+            [realms],
+        )
+    with pytest.raises(DatastoreError, match=r"partition realm=ocean written by two writers$"):
+        partitioning._gather_writer_folders(tmp, folders, skewed_datastore)
+
+
+def test_a_failing_writer_is_one_line_and_leaves_no_output(con, tmp_path, skewed_datastore):
+    """8 MB is enough to plan the writers but not for their sorts: the first writer to fail
+    interrupts the other, and its own error is the one reported."""
+    con.execute("SET threads = 2")
+    con.execute("SET memory_limit = '8MB'")
+    dest = tmp_path / "out" / "skewed.parquet"
+    schema = read_schema(con, skewed_datastore)
+    with pytest.raises(DatastoreError, match=r"skewed.parquet: cannot write partitioned") as err:
+        partition_datastore(
+            con, skewed_datastore, dest, schema, ["realm", "table_id"], ["member_id"], 10_000
+        )
+    assert "Out of Memory" in str(err.value)
+    assert "\n" not in str(err.value)
+    assert not dest.exists()
+    assert list(dest.parent.iterdir()) == []
