@@ -8,7 +8,6 @@ staging folder below a regular file needs no privilege.
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from mirror_assets_tests.faults.test_kill_during_publish import _env
+from mirror_assets_tests.cli_runner import run_cli
 from mirror_assets_tests.pipeline import (
     VERSION_A,
     VERSION_B,
@@ -64,24 +63,15 @@ def tmpfs(tmp_path):
 
 
 def mirror(catalog: Path, dest: Path, staging: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mirror_assets.cli",
-            "--catalog-version",
-            VERSION_B,
-            "--source",
-            str(catalog),
-            "--dest",
-            str(dest),
-            "--staging",
-            str(staging),
-        ],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return run_cli(
+        "--catalog-version",
+        VERSION_B,
+        "--source",
+        str(catalog),
+        "--dest",
+        str(dest),
+        "--staging",
+        str(staging),
     )
 
 
