@@ -18,6 +18,16 @@ from mirror_assets.lib.settings import Settings, load_settings
 
 VERSION_A = "v2025-01-29"
 VERSION_B = "v2025-02-28"
+# Every datastore of the sample's VERSION_B.
+ALL_B = [
+    "barpa_py18",
+    "by473",
+    "cmip5_al33",
+    "cmip6_oi10",
+    "cordex_ig45",
+    "era5_rt52",
+    "esmvaltool-obs-ct11",
+]
 BASE_URL = "https://objects.example/cat"
 
 

@@ -22,6 +22,7 @@ import pytest
 from mirror_assets.lib.settings import SAMPLE_CATALOG
 from mirror_assets_tests.conftest import write_metacatalog, write_parquet
 from mirror_assets_tests.pipeline import (
+    ALL_B,
     VERSION_A,
     VERSION_B,
     check_evaluations,
@@ -38,15 +39,6 @@ from mirror_assets_tests.pipeline import (
 )
 
 MALFORMED = Path(__file__).parent / "fixtures" / "malformed"
-ALL_B = [
-    "barpa_py18",
-    "by473",
-    "cmip5_al33",
-    "cmip6_oi10",
-    "cordex_ig45",
-    "era5_rt52",
-    "esmvaltool-obs-ct11",
-]
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 
 from mirror_assets.lib.settings import load_settings
 from mirror_assets_tests.pipeline import (
+    ALL_B,
     VERSION_B,
     metacatalog_names,
     metadata_of,
@@ -22,15 +23,6 @@ from mirror_assets_tests.pipeline import (
     versions_index,
 )
 
-ALL_B = [
-    "barpa_py18",
-    "by473",
-    "cmip5_al33",
-    "cmip6_oi10",
-    "cordex_ig45",
-    "era5_rt52",
-    "esmvaltool-obs-ct11",
-]
 STAGE_ASSETS = ["datastore_specs", "datastore_sidecars", "partitioned_datastores"]
 
 

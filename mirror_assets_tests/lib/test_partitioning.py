@@ -10,11 +10,9 @@ from mirror_assets.lib.partitioning import choose_sort_columns, partition_datast
 ROWS = 25_000
 
 
-@pytest.fixture
-def big_datastore(con, tmp_path):
-    """25k rows: realm (2 values) and table_id (3) to partition by; experiment (4), member (5)
-    and variable_id (7) to sort by; time_range unique."""
-    src = tmp_path / "cmip6_oi10.parquet"
+def write_cmip_like(con, src, rows: int):
+    """realm (2 values) and table_id (3) to partition by; experiment (4), member (5) and
+    variable_id (7) to sort by; file_type constant; time_range unique."""
     con.execute(
         f"""COPY (
             SELECT '/g/data/oi10/' || i || '.nc' AS path,
@@ -25,10 +23,16 @@ def big_datastore(con, tmp_path):
                    'var' || (hash(i + 2) % 7) AS variable_id,
                    'f' AS file_type,
                    lpad(i::VARCHAR, 6, '0') AS time_range
-            FROM range({ROWS}) t(i)
+            FROM range({int(rows)}) t(i)
         ) TO '{src}' (FORMAT parquet)"""
     )
     return src
+
+
+@pytest.fixture
+def big_datastore(con, tmp_path):
+    """25k CMIP6-like rows."""
+    return write_cmip_like(con, tmp_path / "cmip6_oi10.parquet", ROWS)
 
 
 CARDINALITIES = {
@@ -150,18 +154,7 @@ def _inversions(con, files, sort_cols):
 def test_partition_files_stay_sorted_when_the_connection_has_several_threads(con, tmp_path):
     """DuckDB's partitioned writer interleaves the threads' shares of a sorted stream: with two
     threads, 300k rows came out with rows out of order in most files."""
-    src = tmp_path / "many.parquet"
-    con.execute(
-        f"""COPY (
-            SELECT '/g/data/oi10/' || i || '.nc' AS path,
-                   ['ocean', 'atmos'][i % 2 + 1] AS realm,
-                   ['Omon', 'Amon', 'day'][i % 3 + 1] AS table_id,
-                   'exp' || (hash(i) % 4) AS experiment_id,
-                   'r' || (hash(i + 1) % 5) || 'i1p1f1' AS member_id,
-                   'var' || (hash(i + 2) % 7) AS variable_id
-            FROM range(300000) t(i)
-        ) TO '{src}' (FORMAT parquet)"""
-    )
+    src = write_cmip_like(con, tmp_path / "many.parquet", 300_000)
     con.execute("SET threads = 2")
     sort_cols = ["experiment_id", "member_id", "variable_id"]
     dest = tmp_path / "out" / "many.parquet"
