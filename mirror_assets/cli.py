@@ -11,7 +11,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from mirror_assets.cli_args import OneLineParser, add_s3_arguments, settings_from_args, version_arg
+from mirror_assets.cli_args import (
+    OneLineParser,
+    add_s3_arguments,
+    add_version_argument,
+    settings_from_args,
+)
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.run_options import RunOptionsError, parse_datastore_list
 from mirror_assets.lib.settings import SettingsError
@@ -28,11 +33,7 @@ def _datastores_arg(value: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="mirror-catalog", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--catalog-version",
-        type=version_arg,
-        help="vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version (default: newest non-hidden)",
-    )
+    add_version_argument(parser)
     parser.add_argument("--list", action="store_true", help="list the versions at the source")
     parser.add_argument(
         "--source",

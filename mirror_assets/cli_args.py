@@ -26,6 +26,17 @@ def version_arg(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def add_version_argument(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """`--catalog-version`, checked for its form; optional means the newest non-hidden version."""
+    default = "" if required else " (default: newest non-hidden)"
+    parser.add_argument(
+        "--catalog-version",
+        type=version_arg,
+        required=required,
+        help=f"vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version{default}",
+    )
+
+
 def add_s3_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint-url", help="S3 API endpoint for an s3:// --dest (default: AWS_ENDPOINT_URL)"

@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from mirror_assets.cli_args import OneLineParser, settings_from_args, version_arg
+from mirror_assets.cli_args import OneLineParser, add_version_argument, settings_from_args
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.settings import SettingsError
 from mirror_assets.lib.sources import open_source
@@ -21,11 +21,7 @@ from mirror_assets.lib.versions import newest_visible
 
 def build_fetch_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="mirror-catalog fetch", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--catalog-version",
-        type=version_arg,
-        help="vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version (default: newest non-hidden)",
-    )
+    add_version_argument(parser)
     parser.add_argument(
         "--source",
         help="sftp://[user@]host[:port]/base/path or a folder (default: bundled sample)",

@@ -16,8 +16,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from mirror_assets.cli_args import (
     OneLineParser,
     add_s3_arguments,
+    add_version_argument,
     settings_from_args,
-    version_arg,
 )
 from mirror_assets.definitions import object_store_for
 from mirror_assets.lib.errors import MirrorError, one_line
@@ -28,12 +28,7 @@ from mirror_assets.lib.staging import VersionStaging
 
 def build_publish_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="mirror-catalog publish", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--catalog-version",
-        type=version_arg,
-        required=True,
-        help="vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version",
-    )
+    add_version_argument(parser, required=True)
     parser.add_argument("--staging", help="staging folder holding the build (./mirror-staging)")
     parser.add_argument(
         "--dest", help="destination folder or s3://bucket[/prefix] (default: ./mirror-output)"
