@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -70,11 +71,27 @@ class Bucket(Protocol):
     def get_bytes(self, key: str) -> bytes | None: ...
 
 
+# md5 by file identity: a local publish links the built file into the archive and the root, and
+# lists both, so each file is hashed once per process. Files are only ever replaced, never
+# rewritten in place, so identity, size and mtime change with the content. (Not ctime: a new
+# link to the file changes it.)
+_md5_by_identity: dict[tuple[int, ...], str] = {}
+_md5_lock = threading.Lock()
+
+
 def md5_file(path: Path) -> str:
+    stat = path.stat()
+    identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    with _md5_lock:
+        known = _md5_by_identity.get(identity)
+    if known is not None:
+        return known
     digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
+    with _md5_lock:
+        _md5_by_identity[identity] = digest.hexdigest()
     return digest.hexdigest()
 
 
@@ -83,6 +100,15 @@ def md5_fingerprint(payload: Payload) -> Fingerprint:
         digest = hashlib.md5(payload, usedforsecurity=False).hexdigest()
         return Fingerprint(len(payload), frozenset({digest}))
     return Fingerprint(payload.stat().st_size, frozenset({md5_file(payload)}))
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    """A hard link where the filesystem allows one (no bytes copied), else a copy. Nothing in the
+    pipeline or the bucket writes into an existing file, so the two names never diverge."""
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
 
 
 class LocalBucket:
@@ -140,7 +166,7 @@ class LocalBucket:
         if isinstance(payload, bytes):
             tmp.write_bytes(payload)
         else:
-            shutil.copyfile(payload, tmp)
+            _link_or_copy(payload, tmp)
         os.replace(tmp, dest)
 
     def copy(self, src_key: str, dest_key: str) -> None:
