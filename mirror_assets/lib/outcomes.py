@@ -6,6 +6,7 @@ import errno
 import json
 import logging
 from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,15 +75,19 @@ def run_each(
     previous: dict[str, Outcome] | None = None,
     outputs_present: Callable[[str], bool] | None = None,
     workdir: Path | str = "",
+    workers: int = 1,
+    cost: Callable[[str], int] | None = None,
 ) -> list[Outcome]:
     """Call `work(name)` for each datastore; a failure is recorded and the others carry on.
 
     With `fingerprint`, a datastore whose previous ok outcome has the same fingerprint and whose
     outputs are still present is not recomputed. A full disk or an unwritable staging folder stops
-    the stage with StagingError: it is no datastore's fault.
+    the stage with StagingError: it is no datastore's fault. With `workers` > 1 that many
+    datastores are worked on at once, the costliest (by `cost`) first. Outcomes come back in
+    the order of `names`.
     """
-    outcomes = []
-    for name in names:
+
+    def one(name: str) -> Outcome:
         stamp = _safe_fingerprint(fingerprint, name) if fingerprint else ""
         before = (previous or {}).get(name)
         if (
@@ -92,9 +97,8 @@ def run_each(
             and before.fingerprint == stamp
             and (outputs_present is None or outputs_present(name))
         ):
-            outcomes.append(Outcome(name, True, before.metrics, fingerprint=stamp, reused=True))
             logger.info("%s: %s unchanged, not recomputed", stage, name)
-            continue
+            return Outcome(name, True, before.metrics, fingerprint=stamp, reused=True)
         try:
             metrics = work(name)
         except Exception as exc:  # noqa: BLE001 - isolation: any failure costs one datastore only
@@ -105,13 +109,23 @@ def run_each(
                 outcome = Outcome(name, False, file=exc.file, cause=exc.cause)
             else:
                 outcome = Outcome(name, False, cause=f"{type(exc).__name__}: {one_line(exc)}")
-            outcomes.append(outcome)
             logger.warning("%s: %s failed: %s", stage, name, _describe(outcome))
-            continue
-        outcomes.append(Outcome(name, True, metrics, fingerprint=stamp))
+            return outcome
         shown = ", ".join(f"{k}={v}" for k, v in metrics.items() if isinstance(v, int | str))
         logger.info("%s: %s ok (%s)", stage, name, shown)
-    return outcomes
+        return Outcome(name, True, metrics, fingerprint=stamp)
+
+    names = list(names)
+    if workers <= 1:
+        return [one(name) for name in names]
+    started = sorted(names, key=cost, reverse=True) if cost else names
+    with ThreadPoolExecutor(workers, thread_name_prefix=stage) as pool:
+        futures = {name: pool.submit(one, name) for name in started}
+        try:
+            return [futures[name].result() for name in names]
+        except StagingError:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def _safe_fingerprint(fingerprint: Callable[[str], str], name: str) -> str:
@@ -233,9 +247,12 @@ def run_stage(
     logger: logging.Logger | logging.LoggerAdapter = log,
     fingerprint: Callable[[str], str] | None = None,
     outputs_present: Callable[[str], bool] | None = None,
+    workers: int = 1,
+    cost: Callable[[str], int] | None = None,
 ) -> tuple[list[Outcome], list[Outcome]]:
     """Run `stage` over the datastores healthy in every `upstream` stage (only the `selected`
-    ones when given), skipping unchanged ones; returns (this run's outcomes, the merged record)."""
+    ones when given), skipping unchanged ones; returns (this run's outcomes, the merged record).
+    `workers` and `cost` as for `run_each`."""
     names = healthy_names(status_dir, upstream)
     if selected is not None:
         names = [n for n in names if n in selected]
@@ -248,5 +265,7 @@ def run_stage(
         previous=outcomes_by_name(status_dir, stage),
         outputs_present=outputs_present,
         workdir=status_dir.parent,
+        workers=workers,
+        cost=cost,
     )
     return outcomes, save_outcomes(status_dir, stage, outcomes, selected)

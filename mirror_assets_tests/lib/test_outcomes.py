@@ -1,4 +1,5 @@
 import errno
+import threading
 
 import pytest
 
@@ -27,6 +28,37 @@ def test_one_failure_costs_one_datastore(tmp_path):
     assert outcomes[1].file.endswith("b.parquet")
     assert outcomes[1].cause == "not a readable parquet file"
     assert outcomes[2].cause == "KeyError: 'surprise'"
+
+
+def test_workers_start_the_costliest_first_and_report_in_name_order():
+    started = []
+    both_running = threading.Barrier(2, timeout=10)
+
+    def work(name):
+        started.append(name)
+        if name in ("big", "mid"):
+            both_running.wait()  # two at once, or this times out
+        if name == "bad":
+            raise DatastoreError(f"{name}.parquet", "broken")
+        return {"rows": len(name)}
+
+    sizes = {"a": 1, "big": 9, "bad": 2, "mid": 5}
+    outcomes = run_each("partitioned", list(sizes), work, workers=2, cost=sizes.get)
+    assert started[:2] == ["big", "mid"]
+    assert [(o.name, o.ok) for o in outcomes] == [
+        ("a", True),
+        ("big", True),
+        ("bad", False),
+        ("mid", True),
+    ]
+
+
+def test_a_full_disk_stops_concurrent_workers_too():
+    def work(name):
+        raise OSError(errno.ENOSPC, "No space left on device", f"/staging/v/{name}")
+
+    with pytest.raises(StagingError, match="No space left on device"):
+        run_each("partitioned", ["a", "b", "c"], work, workers=2)
 
 
 def test_unchanged_fingerprint_with_outputs_present_is_reused():
