@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,11 @@ def connect(memory_limit: str, threads: int, spill_dir: Path) -> duckdb.DuckDBPy
     return con
 
 
+def scratch_name(purpose: str) -> str:
+    """A quoted table or type name of its own: cursors share the database, so no TEMP tables."""
+    return quote_ident(f"__mirror_{purpose}_{uuid.uuid4().hex}")
+
+
 def sql_literal(value: str | Path) -> str:
     """A quoted SQL string literal, where DuckDB takes no bound parameter (COPY TO)."""
     return "'" + str(value).replace("'", "''") + "'"
@@ -31,14 +37,16 @@ def sql_literal(value: str | Path) -> str:
 
 @contextmanager
 def temporary_settings(con: duckdb.DuckDBPyConnection, **values: int) -> Iterator[None]:
-    """Apply integer DuckDB settings for the duration of a block, then restore the old values."""
+    """Apply integer DuckDB settings to the whole database, every cursor included, for the
+    duration of a block, then restore the old values. (A plain SET of some settings, such as
+    partitioned_write_flush_threshold, holds for the connection it ran on only.)"""
     previous = {
         name: con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0] for name in values
     }
     try:
         for name, value in values.items():
-            con.execute(f"SET {name} = {int(value)}")
+            con.execute(f"SET GLOBAL {name} = {int(value)}")
         yield
     finally:
         for name, value in previous.items():
-            con.execute(f"SET {name} = {int(value)}")
+            con.execute(f"SET GLOBAL {name} = {int(value)}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import math
 import shutil
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
@@ -13,9 +13,10 @@ from pathlib import Path
 import duckdb
 
 from mirror_assets.lib.datastore import DatastoreSchema, count_rows
-from mirror_assets.lib.duck import quote_ident, sql_literal, temporary_settings
+from mirror_assets.lib.duck import quote_ident, scratch_name, sql_literal, temporary_settings
 from mirror_assets.lib.errors import DatastoreError, one_line
 from mirror_assets.lib.files import replace_atomically, tree_files
+from mirror_assets.lib.list_tuples import ListDictionary, list_dictionary
 
 # DuckDB closes a row group at the first 2048-row vector that reaches ROW_GROUP_SIZE, so a target
 # of `limit - 2047` is the largest that never yields a row group above `limit` rows.
@@ -51,93 +52,82 @@ def choose_sort_columns(
     return sorted(eligible, key=lambda c: (cardinalities[c], order[c]))[:count]
 
 
-# A datastore repeats a few variable lists over millions of rows. Sorting the lists themselves
-# needs several KB per row, which a bounded memory_limit cannot hold (DuckDB runs out of memory
-# rather than spill them), so rows are sorted with a small id of their list tuple and the lists put
-# back after the sort. Above this many distinct tuples the lists are sorted as they are.
-MAX_LIST_TUPLES = 100_000
-_LIST_ID = "__mirror_list_id"
-
-
-def _list_variable(index: int) -> str:
-    return f"__mirror_lists_{index}"
-
-
-@dataclass(frozen=True)
-class ListDictionary:
-    """A table numbering the distinct tuples of a datastore's list columns."""
-
-    table: str
-    columns: list[str]
-
-    def load(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        """Hold each list column's lists, in tuple-id order, in a variable of `cursor`."""
-        for i, col in enumerate(self.columns):
-            cursor.execute(
-                f"SET VARIABLE {_list_variable(i)} = "
-                f"(SELECT list({quote_ident(col)} ORDER BY {_LIST_ID}) FROM {self.table})"
-            )
-
-    def unload(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        for i in range(len(self.columns)):
-            cursor.execute(f"RESET VARIABLE {_list_variable(i)}")
-
-
-@contextmanager
-def _list_dictionary(
-    con: duckdb.DuckDBPyConnection, src: Path, list_cols: list[str]
-) -> Iterator[ListDictionary | None]:
-    """Number the distinct tuples of `list_cols` in a table every cursor of `con` can read.
-
-    Yields None when there are no list columns or too many distinct tuples.
-    """
-    if not list_cols:
-        yield None
-        return
-    table = _scratch_table("list_tuples")
-    cols = ", ".join(quote_ident(c) for c in list_cols)
-    con.execute(
-        f"CREATE TABLE {table} AS SELECT row_number() OVER () AS {_LIST_ID}, * "
-        f"FROM (SELECT DISTINCT {cols} FROM read_parquet({sql_literal(src)}))"
-    )
-    try:
-        tuples = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        yield ListDictionary(table, list_cols) if tuples <= MAX_LIST_TUPLES else None
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-def _scratch_table(purpose: str) -> str:
-    """A table name of its own: writers' cursors share the database, so no TEMP tables."""
-    return quote_ident(f"__mirror_{purpose}_{uuid.uuid4().hex}")
-
-
 def sorted_rows_query(
-    source: str, schema: DatastoreSchema, order_cols: list[str], lists: ListDictionary | None
+    source: str,
+    schema: DatastoreSchema,
+    order_cols: list[str],
+    lists: ListDictionary | None,
+    enums: dict[str, str] | None = None,
 ) -> str:
     """SELECT every column of `source` (SQL for a relation) in order, rows ordered by `order_cols`.
 
-    With `lists` (see `_list_dictionary`) the list columns are swapped for their tuple id
-    before the sort and looked up again after it; a projection keeps the sorted order.
+    The sort carries small stand-ins for wide values, and a projection after it (which keeps the
+    sorted order) puts the values back: with `lists` (see `list_tuples`) the list columns'
+    tuple id, and for each column of `enums` (column -> ENUM type, see `_enum_types`) the value's
+    position in the column's sorted distinct values, which also sorts like the text.
     """
     order_by = f" ORDER BY {', '.join(quote_ident(c) for c in order_cols)}" if order_cols else ""
-    if lists is None:
+    enums = enums or {}
+    if lists is None and not enums:
         return f"SELECT * FROM {source}{order_by}"
-    cols = lists.columns
-    match = " AND ".join(
-        f"s.{quote_ident(c)} IS NOT DISTINCT FROM d.{quote_ident(c)}" for c in cols
-    )
-    inner = (
-        f"SELECT s.* EXCLUDE ({', '.join(quote_ident(c) for c in cols)}), d.{_LIST_ID} "
-        f"FROM {source} s JOIN {lists.table} d ON {match}{order_by}"
-    )
-    outer = ", ".join(
-        f"getvariable('{_list_variable(cols.index(c))}')[{_LIST_ID}] AS {quote_ident(c)}"
-        if c in cols
+    list_cols = lists.columns if lists else []
+    inner_cols = [
+        f"CAST(s.{quote_ident(c)} AS {enums[c]}) AS {quote_ident(c)}"
+        if c in enums
+        else f"s.{quote_ident(c)}"
+        for c in schema.columns
+        if c not in list_cols
+    ]
+    outer_cols = [
+        f"{lists.lookup(c)} AS {quote_ident(c)}"
+        if lists and c in list_cols
+        else f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}"
+        if c in enums
         else quote_ident(c)
         for c in schema.columns
-    )
-    return f"SELECT {outer} FROM ({inner})"
+    ]
+    joined = f"{source} s"
+    if lists is not None:
+        inner_cols.append(lists.tuple_id())
+        joined = lists.join(source)
+    inner = f"SELECT {', '.join(inner_cols)} FROM {joined}{order_by}"
+    return f"SELECT {', '.join(outer_cols)} FROM ({inner})"
+
+
+# Text columns with at most this many distinct values are sorted as ENUMs built from the uniqs
+# sidecar: one or two bytes a value instead of a 16-byte string with its characters, so the sort
+# holds about half as much and spills less under memory_limit.
+MAX_ENUM_VALUES = 65_535
+
+
+@contextmanager
+def _enum_types(
+    con: duckdb.DuckDBPyConnection, uniqs: Path | None, columns: list[str]
+) -> Iterator[dict[str, str]]:
+    """An ENUM type per column of `columns` with few enough distinct values, its values those of
+    the `uniqs` sidecar in sorted order; yields column -> type name, and drops the types."""
+    if uniqs is None or not columns:
+        yield {}
+        return
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(uniqs)]).fetchall()
+    present = [c for c in columns if c in {row[0] for row in described}]
+    lengths = ", ".join(f"len({quote_ident(c)})" for c in present)
+    counts = con.execute(f"SELECT {lengths} FROM read_parquet(?)", [str(uniqs)]).fetchall()[0]
+    types: dict[str, str] = {}
+    try:
+        for column, count in zip(present, counts, strict=True):
+            if not 0 < count <= MAX_ENUM_VALUES:
+                continue
+            name = scratch_name(f"enum_{len(types)}")
+            con.execute(
+                f"CREATE TYPE {name} AS ENUM (SELECT unnest(list_sort({quote_ident(column)})) "
+                f"FROM read_parquet({sql_literal(uniqs)}))"
+            )
+            types[column] = name
+        yield types
+    finally:
+        for name in types.values():
+            con.execute(f"DROP TYPE IF EXISTS {name}")
 
 
 def balance_partitions(rows: list[int], writers: int) -> list[int]:
@@ -163,7 +153,7 @@ def _partition_groups(
 
     Yields the table and the writers with work, or None when fewer than two would have any.
     """
-    table = _scratch_table("partitions")
+    table = scratch_name("partitions")
     cols = ", ".join(quote_ident(c) for c in partition_cols)
     con.execute(
         f"CREATE TABLE {table} AS SELECT row_number() OVER () AS __mirror_partition, * "
@@ -218,14 +208,12 @@ def _copy(
     target: Path,
     options: list[str],
     lists: ListDictionary | None,
-    settings: dict[str, int],
 ) -> None:
-    """COPY `query` to `target` on `cursor`, with the list variables and settings it needs."""
+    """COPY `query` to `target` on `cursor`, with the list variables it needs."""
     if lists is not None:
         lists.load(cursor)
     try:
-        with temporary_settings(cursor, **settings):
-            cursor.execute(f"COPY ({query}) TO {sql_literal(target)} ({', '.join(options)})")
+        cursor.execute(f"COPY ({query}) TO {sql_literal(target)} ({', '.join(options)})")
     finally:
         if lists is not None:
             lists.unload(cursor)
@@ -240,48 +228,43 @@ def _write_partitioned(
     order_cols: list[str],
     options: list[str],
     lists: ListDictionary | None,
-    row_group_size: int,
+    enums: dict[str, str],
+    writers: int,
 ) -> None:
-    """Hive-partition `src` into the folder `tmp` with one thread per writer.
+    """Hive-partition `src` into the folder `tmp` with up to `writers` single-threaded writers.
 
-    With several threads DuckDB's partitioned writer appends each thread's share of the sorted
-    stream in flush order, so files come out with rows out of order (seen from 300k rows). Each
-    writer therefore runs single-threaded, on its own cursor and Python thread (DuckDB releases the
-    GIL), over a disjoint group of partitions into a folder of its own; the files are then moved
-    into `tmp`. Cursors share the database, so the writers share its memory_limit and spill
-    folder. The default flush buffer of 512k rows per partition spills under memory_limit and
-    doubles the work; a row group's worth at a time does not (measured in benchmarks/).
+    Each writer, on its own cursor and Python thread (DuckDB releases the GIL), writes a
+    disjoint group of partitions into a folder of its own; the files are then moved into `tmp`.
+    Cursors share the database, so the writers share its memory_limit and spill folder.
     """
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    settings = {"partitioned_write_flush_threshold": row_group_size}
-    with (
-        _partition_groups(con, src, partition_cols, threads) as groups,
-        temporary_settings(con, threads=1),
-    ):
+    with _partition_groups(con, src, partition_cols, writers) as groups:
         if groups is None:
             query = sorted_rows_query(
-                f"read_parquet({sql_literal(src)})", schema, order_cols, lists
+                f"read_parquet({sql_literal(src)})", schema, order_cols, lists, enums
             )
-            _copy(con, query, tmp, options, lists, settings)
+            _copy(con, query, tmp, options, lists)
             return
-        table, writers = groups
-        folders = {w: tmp / f".writer-{w}" for w in writers}
+        table, chosen = groups
+        folders = {w: tmp / f".writer-{w}" for w in chosen}
         tmp.mkdir()
-        with ExitStack() as stack, ThreadPoolExecutor(len(writers)) as pool:
-            cursors = {w: stack.enter_context(con.cursor()) for w in writers}
+        with ExitStack() as stack, ThreadPoolExecutor(len(chosen)) as pool:
+            cursors = {w: stack.enter_context(con.cursor()) for w in chosen}
             jobs = [
                 pool.submit(
                     _copy,
                     cursors[w],
                     sorted_rows_query(
-                        _writer_rows(src, partition_cols, table, w), schema, order_cols, lists
+                        _writer_rows(src, partition_cols, table, w),
+                        schema,
+                        order_cols,
+                        lists,
+                        enums,
                     ),
                     folders[w],
                     options,
                     lists,
-                    settings,
                 )
-                for w in writers
+                for w in chosen
             ]
             done, pending = wait(jobs, return_when=FIRST_EXCEPTION)
             failed = next((job for job in done if job.exception()), None)
@@ -293,6 +276,30 @@ def _write_partitioned(
         _gather_writer_folders(tmp, list(folders.values()), src)
 
 
+@contextmanager
+def partitioned_writes(con: duckdb.DuckDBPyConnection, row_group_size: int) -> Iterator[int]:
+    """Set the database up for `partition_datastore`, and yield how many writers to run at once
+    (its thread count, whether they write different datastores or one's partition groups).
+
+    Every statement runs on one thread: with several, DuckDB's partitioned writer appends each
+    thread's share of the sorted stream in flush order, so files come out with rows out of order
+    (seen from 300k rows). The default flush buffer of 512k rows per partition spills under
+    memory_limit and doubles the work; a row group's worth at a time does not (measured in
+    benchmarks/). Both settings belong to the whole database, so they are set once, here.
+    """
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    with temporary_settings(con, threads=1, partitioned_write_flush_threshold=row_group_size):
+        yield threads
+
+
+def writers_for(size: int, total: int, slots: int) -> int:
+    """Writers for a datastore of `size` bytes among `total`, with `slots` writers at once: one,
+    unless its single writer would take longer than the others' share of the slots."""
+    if total <= 0 or size <= 0:
+        return 1
+    return max(1, min(slots, math.ceil(slots * size / total)))
+
+
 def partition_datastore(
     con: duckdb.DuckDBPyConnection,
     src: Path,
@@ -301,12 +308,21 @@ def partition_datastore(
     partition_cols: list[str],
     sort_cols: list[str],
     row_group_size: int,
+    writers: int = 1,
+    uniqs: Path | None = None,
+    list_tuples: Path | None = None,
 ) -> PartitionSummary:
-    """Write `src` to `dest`: one file, or a hive folder `dest/col=value/...` per partition.
+    """Write `src` to `dest`: one file, or a hive folder `dest/col=value/...` per partition
+    written by up to `writers` writers at once. Run it inside `partitioned_writes(con)`.
+    `uniqs`, the datastore's uniqs sidecar, lets the sort carry small ENUMs for text values;
+    `list_tuples`, the distinct tuples of its list columns found with it, saves finding them.
 
     Rows are ordered by the partition columns, then `sort_cols`, within every file; no row group
     exceeds `row_group_size` rows.
     """
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    if threads != 1:
+        raise ValueError("partition_datastore needs one thread per statement: partitioned_writes")
     missing = [c for c in partition_cols if c not in schema.columns]
     if missing:
         raise DatastoreError(src, f"partition column(s) {', '.join(missing)} not in the table")
@@ -314,7 +330,10 @@ def partition_datastore(
     order_cols = [*partition_cols, *sort_cols]
     with replace_atomically(dest) as tmp:
         try:
-            with _list_dictionary(con, src, schema.list_columns) as lists:
+            with (
+                list_dictionary(con, src, schema.list_columns, list_tuples) as lists,
+                _enum_types(con, uniqs, schema.text_columns) as enums,
+            ):
                 if partition_cols:
                     options.append(
                         f"PARTITION_BY ({', '.join(quote_ident(c) for c in partition_cols)})"
@@ -328,12 +347,13 @@ def partition_datastore(
                         order_cols,
                         options,
                         lists,
-                        row_group_size,
+                        enums,
+                        writers,
                     )
                 else:
                     source = f"read_parquet({sql_literal(src)})"
-                    query = sorted_rows_query(source, schema, order_cols, lists)
-                    _copy(con, query, tmp, options, lists, {})
+                    query = sorted_rows_query(source, schema, order_cols, lists, enums)
+                    _copy(con, query, tmp, options, lists)
         except duckdb.Error as exc:
             raise DatastoreError(
                 src, f"cannot write partitioned datastore: {one_line(exc)}"

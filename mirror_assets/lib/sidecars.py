@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from mirror_assets.lib.datastore import PATH_COLUMN, DatastoreSchema, count_rows
 from mirror_assets.lib.duck import quote_ident, sql_literal
 from mirror_assets.lib.errors import DatastoreError, one_line
 from mirror_assets.lib.files import replace_atomically, write_json
+from mirror_assets.lib.list_tuples import MAX_LIST_TUPLES, distinct_tuples_table
 
 # Parquet needs one column: a datastore with no attribute columns gets this placeholder.
 _NO_COLUMNS = "_no_attribute_columns"
@@ -34,35 +36,57 @@ def project_id_from_path(path: str | None, src: Path) -> str:
 
 
 def _distinct_values_sql(column: str, is_list: bool) -> str:
-    """An aggregate: the column's sorted distinct non-null values (flattened for a list column).
-
-    Lists are first made distinct whole: a datastore repeats a handful of variable lists over
-    millions of rows, so the hash table stays small and the scan is a single pass.
-    """
+    """An aggregate: the column's sorted distinct non-null values (flattened for a list column,
+    aggregated over the distinct list tuples rather than the rows)."""
     col = quote_ident(column)
     if is_list:
-        values = f"list_distinct(flatten(list(DISTINCT {col})))"
+        values = f"list_distinct(flatten(list({col})))"
     else:
         values = f"list(DISTINCT {col}) FILTER (WHERE {col} IS NOT NULL)"
     return f"coalesce(list_sort({values}), []) AS {col}"
 
 
 def write_uniqs(
-    con: duckdb.DuckDBPyConnection, src: Path, schema: DatastoreSchema, rows: int, dest: Path
+    con: duckdb.DuckDBPyConnection,
+    src: Path,
+    schema: DatastoreSchema,
+    rows: int,
+    dest: Path,
+    list_tuples: Path | None = None,
 ) -> None:
     """One row: each attribute column's sorted distinct values; num_records in its metadata.
 
-    Every column is aggregated in one scan of `src`.
+    Text columns are aggregated in one scan of `src`, list columns over the distinct tuples of
+    all of them (a datastore repeats a handful of variable lists over millions of rows). Those
+    tuples are also written to `list_tuples`, when given and few enough, for the partitioning
+    stage (see `list_tuples`); a stale file from an earlier run is removed.
     """
-    columns = [c for c in schema.columns if c in schema.text_columns or c in schema.list_columns]
-    selects = ", ".join(_distinct_values_sql(c, c in schema.list_columns) for c in columns)
-    query = f"SELECT {selects or f'NULL AS {_NO_COLUMNS}'} FROM read_parquet({sql_literal(src)})"
-    with replace_atomically(dest) as tmp:
+    text = [c for c in schema.columns if c in schema.text_columns]
+    lists = schema.list_columns
+    if text:
+        selects = ", ".join(_distinct_values_sql(c, False) for c in text)
+        query = f"SELECT {selects} FROM read_parquet({sql_literal(src)})"
+    else:
+        query = f"SELECT NULL AS {_NO_COLUMNS}"
+    with ExitStack() as stack:
         try:
-            con.execute(
-                f"COPY ({query}) TO {sql_literal(tmp)} "
-                f"(FORMAT parquet, KV_METADATA {{num_records: '{int(rows)}'}})"
-            )
+            if lists:
+                table, count = stack.enter_context(distinct_tuples_table(con, src, lists))
+                aggregates = ", ".join(_distinct_values_sql(c, True) for c in lists)
+                ordered = ", ".join(
+                    quote_ident(c) for c in schema.columns if c in text or c in lists
+                )
+                query = f"SELECT {ordered} FROM ({query}) t, (SELECT {aggregates} FROM {table}) l"
+            if list_tuples is not None:
+                list_tuples.unlink(missing_ok=True)
+                if lists and count <= MAX_LIST_TUPLES:
+                    with replace_atomically(list_tuples) as tmp:
+                        con.execute(f"COPY {table} TO {sql_literal(tmp)} (FORMAT parquet)")
+            with replace_atomically(dest) as tmp:
+                con.execute(
+                    f"COPY ({query}) TO {sql_literal(tmp)} "
+                    f"(FORMAT parquet, KV_METADATA {{num_records: '{int(rows)}'}})"
+                )
         except duckdb.Error as exc:
             raise DatastoreError(src, f"cannot compute distinct values: {one_line(exc)}") from None
 
@@ -79,9 +103,14 @@ def read_cardinalities(con: duckdb.DuckDBPyConnection, uniqs: Path) -> dict[str,
 
 
 def write_sidecars(
-    con: duckdb.DuckDBPyConnection, src: Path, uniqs_dest: Path, metadata_dest: Path
+    con: duckdb.DuckDBPyConnection,
+    src: Path,
+    uniqs_dest: Path,
+    metadata_dest: Path,
+    list_tuples: Path | None = None,
 ) -> SidecarSummary:
-    """Write both sidecars for the datastore parquet `src`."""
+    """Write both sidecars for the datastore parquet `src` (and its `list_tuples`, see
+    `write_uniqs`)."""
     schema = read_schema(con, src)
     if PATH_COLUMN not in schema.columns:
         raise DatastoreError(src, "no 'path' column, so project_id cannot be derived")
@@ -92,7 +121,7 @@ def write_sidecars(
         f"SELECT {quote_ident(PATH_COLUMN)} FROM read_parquet(?) LIMIT 1", [str(src)]
     ).fetchall()[0][0]
     project_id = project_id_from_path(first_path, src)
-    write_uniqs(con, src, schema, rows, uniqs_dest)
+    write_uniqs(con, src, schema, rows, uniqs_dest, list_tuples)
     cardinalities = read_cardinalities(con, uniqs_dest)
     write_json(metadata_dest, {"project_id": project_id, "num_records": rows})
     return SidecarSummary(rows, project_id, cardinalities, schema)

@@ -46,5 +46,9 @@ class VersionStaging:
     def uniqs(self, name: str) -> Path:
         return self.build / "source" / f"{name}_uniqs.parquet"
 
+    def list_tuples(self, name: str) -> Path:
+        """The distinct tuples of a datastore's list columns (not published; see list_tuples)."""
+        return self.root / "list_tuples" / f"{name}.parquet"
+
     def metadata_json(self, name: str) -> Path:
         return self.build / "source" / f"{name}_metadata.json"

@@ -2,12 +2,28 @@ import glob
 
 import pytest
 
-from mirror_assets.lib import partitioning
+from mirror_assets.lib import list_tuples, partitioning
 from mirror_assets.lib.datastore import read_schema
 from mirror_assets.lib.errors import DatastoreError
-from mirror_assets.lib.partitioning import choose_sort_columns, partition_datastore
+from mirror_assets.lib.partitioning import (
+    choose_sort_columns,
+    partition_datastore,
+    partitioned_writes,
+    writers_for,
+)
+from mirror_assets.lib.sidecars import write_uniqs
 
 ROWS = 25_000
+
+
+def partition(con, src, dest, schema, partition_cols, sort_cols, row_group_size, **options):
+    """partition_datastore as the stage runs it: inside partitioned_writes, with as many writers
+    as the connection had threads unless told."""
+    with partitioned_writes(con, row_group_size) as slots:
+        options.setdefault("writers", slots)
+        return partition_datastore(
+            con, src, dest, schema, partition_cols, sort_cols, row_group_size, **options
+        )
 
 
 def write_cmip_like(con, src, rows: int):
@@ -86,9 +102,7 @@ def test_hive_partitioned_sorted_output_preserves_rows(con, tmp_path, big_datast
     schema = read_schema(con, big_datastore)
     sort_cols = ["experiment_id", "member_id", "variable_id"]
     dest = tmp_path / "out" / "cmip6_oi10.parquet"
-    summary = partition_datastore(
-        con, big_datastore, dest, schema, ["realm", "table_id"], sort_cols, 10_000
-    )
+    summary = partition(con, big_datastore, dest, schema, ["realm", "table_id"], sort_cols, 10_000)
     folders = sorted(p.relative_to(dest).parent.as_posix() for p in dest.rglob("*.parquet"))
     assert folders == [
         f"realm={r}/table_id={t}" for r in ("atmos", "ocean") for t in ("Amon", "Omon", "day")
@@ -112,9 +126,7 @@ def test_hive_partitioned_sorted_output_preserves_rows(con, tmp_path, big_datast
 def test_unpartitioned_datastore_is_one_sorted_file(con, tmp_path, big_datastore):
     schema = read_schema(con, big_datastore)
     dest = tmp_path / "out" / "by473.parquet"
-    summary = partition_datastore(
-        con, big_datastore, dest, schema, [], ["realm", "table_id"], 10_000
-    )
+    summary = partition(con, big_datastore, dest, schema, [], ["realm", "table_id"], 10_000)
     assert dest.is_file()
     assert (summary.rows, summary.files) == (ROWS, 1)
     _assert_sorted_with_small_row_groups(con, [str(dest)], ["realm", "table_id"])
@@ -123,8 +135,8 @@ def test_unpartitioned_datastore_is_one_sorted_file(con, tmp_path, big_datastore
 def test_rewrite_replaces_an_earlier_output_whole(con, tmp_path, big_datastore):
     schema = read_schema(con, big_datastore)
     dest = tmp_path / "out" / "x.parquet"
-    partition_datastore(con, big_datastore, dest, schema, ["realm", "table_id"], [], 10_000)
-    partition_datastore(con, big_datastore, dest, schema, ["realm"], [], 10_000)
+    partition(con, big_datastore, dest, schema, ["realm", "table_id"], [], 10_000)
+    partition(con, big_datastore, dest, schema, ["realm"], [], 10_000)
     assert sorted(p.name for p in dest.iterdir()) == ["realm=atmos", "realm=ocean"]
     assert not list(dest.parent.glob(".*"))
 
@@ -132,9 +144,7 @@ def test_rewrite_replaces_an_earlier_output_whole(con, tmp_path, big_datastore):
 def test_missing_partition_column_is_named(con, tmp_path, big_datastore):
     schema = read_schema(con, big_datastore)
     with pytest.raises(DatastoreError, match=r"partition column\(s\) table not in the table"):
-        partition_datastore(
-            con, big_datastore, tmp_path / "o", schema, ["realm", "table"], [], 10_000
-        )
+        partition(con, big_datastore, tmp_path / "o", schema, ["realm", "table"], [], 10_000)
 
 
 def _inversions(con, files, sort_cols):
@@ -158,7 +168,7 @@ def test_partition_files_stay_sorted_when_the_connection_has_several_threads(con
     con.execute("SET threads = 2")
     sort_cols = ["experiment_id", "member_id", "variable_id"]
     dest = tmp_path / "out" / "many.parquet"
-    summary = partition_datastore(
+    summary = partition(
         con, src, dest, read_schema(con, src), ["realm", "table_id"], sort_cols, 10_000
     )
     files = sorted(glob.glob(f"{dest}/**/*.parquet", recursive=True))
@@ -193,20 +203,31 @@ def list_datastore(con, tmp_path):
     return src
 
 
-@pytest.mark.parametrize("max_tuples", [100_000, 1])
+@pytest.mark.parametrize(
+    "tuples", ["found here", "from the sidecars", "hash collision", "too many to number"]
+)
 @pytest.mark.parametrize("partition_cols", [["realm"], []])
 def test_list_columns_come_through_the_sort_unchanged(
-    con, tmp_path, monkeypatch, list_datastore, partition_cols, max_tuples
+    con, tmp_path, monkeypatch, list_datastore, partition_cols, tuples
 ):
-    # max_tuples=1: more distinct list tuples than allowed, so the lists are sorted as they are.
-    monkeypatch.setattr(partitioning, "MAX_LIST_TUPLES", max_tuples)
-    # Two threads: partitions go to two writers, each on its own cursor with the list variables.
+    """However the lists travel through the sort (numbered tuples joined by hash, or by their
+    lists when two tuples share a hash, or the lists themselves), every row reads back as it was.
+    Two threads: partitions go to two writers, each on its own cursor with the list variables."""
     con.execute("SET threads = 2")
     schema = read_schema(con, list_datastore)
+    tuples_file = None
+    if tuples != "found here":
+        tuples_file = tmp_path / "tuples.parquet"
+        write_uniqs(con, list_datastore, schema, LIST_ROWS, tmp_path / "uniqs.parquet", tuples_file)
+        assert tuples_file.is_file()
+    if tuples == "hash collision":
+        monkeypatch.setattr(list_tuples, "tuple_hash", lambda columns, alias="": "42")
+    if tuples == "too many to number":
+        monkeypatch.setattr(list_tuples, "MAX_LIST_TUPLES", 2)
     sort_cols = ["frequency", "member"]
     dest = tmp_path / "out" / "by473.parquet"
-    summary = partition_datastore(
-        con, list_datastore, dest, schema, partition_cols, sort_cols, 1_000
+    summary = partition(
+        con, list_datastore, dest, schema, partition_cols, sort_cols, 1_000, list_tuples=tuples_file
     )
     files = sorted(glob.glob(f"{dest}/**/*.parquet", recursive=True)) or [str(dest)]
     assert summary.rows == LIST_ROWS
@@ -278,7 +299,7 @@ def test_concurrent_writers_each_write_whole_partitions(con, tmp_path, skewed_da
     sort_cols = ["experiment_id", "member_id"]
     dest = tmp_path / "out" / "skewed.parquet"
     schema = read_schema(con, skewed_datastore)
-    summary = partition_datastore(
+    summary = partition(
         con, skewed_datastore, dest, schema, ["realm", "table_id"], sort_cols, 10_000
     )
     expected = dict(
@@ -334,10 +355,94 @@ def test_a_failing_writer_is_one_line_and_leaves_no_output(con, tmp_path, skewed
     dest = tmp_path / "out" / "skewed.parquet"
     schema = read_schema(con, skewed_datastore)
     with pytest.raises(DatastoreError, match=r"skewed.parquet: cannot write partitioned") as err:
-        partition_datastore(
-            con, skewed_datastore, dest, schema, ["realm", "table_id"], ["member_id"], 10_000
-        )
+        partition(con, skewed_datastore, dest, schema, ["realm", "table_id"], ["member_id"], 10_000)
     assert "Out of Memory" in str(err.value)
     assert "\n" not in str(err.value)
     assert not dest.exists()
     assert list(dest.parent.iterdir()) == []
+
+
+def _keys_in_file_order_and_rows(con, files, keys):
+    """Per file: the sort keys row by row (ties may come in any order), and the sorted rows."""
+    read = "read_parquet(?, file_row_number = true, hive_partitioning = false)"
+    return [
+        (
+            con.execute(f"SELECT {keys} FROM {read} ORDER BY file_row_number", [f]).fetchall(),
+            sorted(con.execute("SELECT * FROM read_parquet(?)", [f]).fetchall()),
+        )
+        for f in files
+    ]
+
+
+def test_text_values_sort_as_enums_from_the_uniqs_with_the_same_result(
+    con, tmp_path, monkeypatch, big_datastore
+):
+    schema = read_schema(con, big_datastore)
+    uniqs = tmp_path / "uniqs.parquet"
+    write_uniqs(con, big_datastore, schema, ROWS, uniqs)
+    monkeypatch.setattr(partitioning, "MAX_ENUM_VALUES", 10)
+    with partitioning._enum_types(con, uniqs, schema.text_columns) as enums:
+        # Columns with more distinct values than allowed (time_range) keep their text.
+        assert sorted(enums) == sorted(c for c, n in CARDINALITIES.items() if n <= 10)
+    sort_cols = ["experiment_id", "member_id", "variable_id"]
+    outputs = {}
+    for how in ("text", "enums"):
+        dest = tmp_path / how / "cmip6_oi10.parquet"
+        options = {"uniqs": uniqs} if how == "enums" else {}
+        partition(con, big_datastore, dest, schema, ["realm"], sort_cols, 4_000, **options)
+        files = sorted(glob.glob(f"{dest}/**/*.parquet", recursive=True))
+        outputs[how] = (
+            [f.removeprefix(str(dest)) for f in files],
+            _keys_in_file_order_and_rows(con, files, ", ".join(sort_cols)),
+        )
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [files[0]]).fetchall()
+        assert {row[1] for row in described} == {"VARCHAR"}
+    assert outputs["enums"] == outputs["text"]
+    assert con.execute("SELECT count(*) FROM duckdb_types() WHERE NOT internal").fetchall() == [
+        (0,)
+    ]
+
+
+def test_a_value_missing_from_the_uniqs_is_a_one_line_error(con, tmp_path, big_datastore):
+    schema = read_schema(con, big_datastore)
+    uniqs = tmp_path / "uniqs.parquet"
+    con.execute(f"COPY (SELECT ['exp0', 'exp1'] AS experiment_id) TO '{uniqs}'")
+    dest = tmp_path / "out" / "cmip6_oi10.parquet"
+    with pytest.raises(DatastoreError, match=r"cannot write partitioned.*exp[23]") as err:
+        partition(
+            con, big_datastore, dest, schema, ["realm"], ["experiment_id"], 10_000, uniqs=uniqs
+        )
+    assert "\n" not in str(err.value)
+    assert not dest.exists()
+
+
+def test_partitioned_writes_are_single_threaded(con, tmp_path, big_datastore):
+    con.execute("SET threads = 2")
+    dest = tmp_path / "out" / "cmip6_oi10.parquet"
+    schema = read_schema(con, big_datastore)
+    with pytest.raises(ValueError, match="partitioned_writes"):
+        partition_datastore(con, big_datastore, dest, schema, ["realm"], [], 10_000)
+    with partitioned_writes(con, 10_000) as slots:
+        assert slots == 2
+        setting = "SELECT current_setting('partitioned_write_flush_threshold')"
+        with con.cursor() as other:
+            assert other.execute(setting).fetchall() == [(10_000,)]
+            assert other.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize(
+    ("size", "total", "slots", "writers"),
+    [
+        (40, 100, 2, 1),
+        (50, 100, 2, 1),
+        (60, 100, 2, 2),
+        (100, 100, 2, 2),
+        (100, 100, 4, 4),
+        (30, 100, 4, 2),
+        (0, 100, 2, 1),
+        (5, 0, 2, 1),
+    ],
+)
+def test_a_datastore_gets_more_writers_only_when_it_outweighs_a_slot(size, total, slots, writers):
+    assert writers_for(size, total, slots) == writers

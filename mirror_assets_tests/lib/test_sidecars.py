@@ -3,6 +3,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+from mirror_assets.lib import sidecars
 from mirror_assets.lib.errors import DatastoreError
 from mirror_assets.lib.sidecars import project_id_from_path, read_cardinalities, write_sidecars
 from mirror_assets_tests.conftest import write_parquet
@@ -53,6 +54,39 @@ def test_uniqs_hold_sorted_distinct_values_and_num_records(con, tmp_path, datast
         "variable_units": 2,
     }
     assert read_cardinalities(con, uniqs) == summary.cardinalities
+
+
+@pytest.mark.parametrize("max_tuples", [100_000, 2])
+def test_distinct_list_tuples_are_kept_for_the_partitioning_stage(
+    con, tmp_path, monkeypatch, datastore, max_tuples
+):
+    """With few enough distinct tuples they land in the tuple file; with too many, no file (and
+    none left from an earlier run)."""
+    monkeypatch.setattr(sidecars, "MAX_LIST_TUPLES", max_tuples)
+    tuples = tmp_path / "tuples" / "by473.parquet"
+    tuples.parent.mkdir()
+    tuples.write_bytes(b"stale")
+    write_sidecars(con, datastore, tmp_path / "u.parquet", tmp_path / "m.json", tuples)
+    if max_tuples == 2:
+        assert not tuples.exists()
+        return
+    assert sorted(pq.read_table(tuples).to_pylist(), key=str) == sorted(
+        [
+            {"variable": ["tas", "pr"], "variable_units": ["K", "kg m-2 s-1"]},
+            {"variable": ["pr", None], "variable_units": None},
+            {"variable": [], "variable_units": ["K"]},
+        ],
+        key=str,
+    )
+
+
+def test_a_datastore_of_list_columns_only_has_one_row_of_uniqs(con, tmp_path):
+    src = write_parquet(
+        tmp_path / "lists.parquet",
+        {"path": ["/g/data/xp65/1.nc", "/g/data/xp65/2.nc"], "variable": [["b", "a"], ["a"]]},
+    )
+    write_sidecars(con, src, tmp_path / "u.parquet", tmp_path / "m.json")
+    assert pq.read_table(tmp_path / "u.parquet").to_pylist() == [{"variable": ["a", "b"]}]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,12 @@ from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.lib.datastore import read_schema
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
-from mirror_assets.lib.partitioning import choose_sort_columns, partition_datastore
+from mirror_assets.lib.partitioning import (
+    choose_sort_columns,
+    partition_datastore,
+    partitioned_writes,
+    writers_for,
+)
 from mirror_assets.lib.sidecars import read_cardinalities
 
 METRICS = {
@@ -23,7 +28,7 @@ METRICS = {
     "sort_columns": list,
     "seconds": float,
 }
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 @dg.asset(
@@ -58,27 +63,40 @@ def partitioned_datastores(
             digests, [f"source/{name}.parquet"], "partitioned", CODE_VERSION, shaping
         )
 
-    with staging.duckdb(context.partition_key) as con:
+    def size(name: str) -> int:
+        src = version.raw_file(name, ".parquet")
+        return src.stat().st_size if src.is_file() else 0
+
+    # Writers are shared out by file size, a stand-in for the work a datastore takes.
+    total = sum(p.stat().st_size for p in (version.raw / "source").glob("*.parquet"))
+    with (
+        staging.duckdb(context.partition_key) as con,
+        partitioned_writes(con, mirror_settings.row_group_size) as slots,
+    ):
 
         def rewrite(name: str) -> dict:
             src = version.raw_file(name, ".parquet")
-            schema = read_schema(con, src)
             partition_cols = mirror_settings.partition_columns(name)
-            sort_cols = choose_sort_columns(
-                schema,
-                read_cardinalities(con, version.uniqs(name)),
-                partition_cols,
-                mirror_settings.sort_column_count,
-            )
-            summary = partition_datastore(
-                con,
-                src,
-                version.built_datastore(name),
-                schema,
-                partition_cols,
-                sort_cols,
-                mirror_settings.row_group_size,
-            )
+            with con.cursor() as cursor:
+                schema = read_schema(cursor, src)
+                sort_cols = choose_sort_columns(
+                    schema,
+                    read_cardinalities(cursor, version.uniqs(name)),
+                    partition_cols,
+                    mirror_settings.sort_column_count,
+                )
+                summary = partition_datastore(
+                    cursor,
+                    src,
+                    version.built_datastore(name),
+                    schema,
+                    partition_cols,
+                    sort_cols,
+                    mirror_settings.row_group_size,
+                    writers=writers_for(size(name), total, slots),
+                    uniqs=version.uniqs(name),
+                    list_tuples=version.list_tuples(name),
+                )
             return {
                 "rows": summary.rows,
                 "bytes": summary.bytes,
@@ -96,6 +114,8 @@ def partitioned_datastores(
             context.log,
             fingerprint=fingerprint,
             outputs_present=lambda name: version.built_datastore(name).exists(),
+            workers=slots,
+            cost=size,
         )
     return dg.MaterializeResult(
         metadata={

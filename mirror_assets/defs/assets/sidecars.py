@@ -13,7 +13,7 @@ from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.sidecars import write_sidecars
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 @dg.asset(
@@ -54,6 +54,7 @@ def datastore_sidecars(
                 version.raw_file(name, ".parquet"),
                 version.uniqs(name),
                 version.metadata_json(name),
+                version.list_tuples(name),
             )
             return {
                 "rows": summary.rows,
