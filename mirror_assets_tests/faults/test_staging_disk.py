@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy
 
 from mirror_assets_tests.cli_runner import run_cli
 from mirror_assets_tests.pipeline import (
@@ -185,9 +186,17 @@ def test_publish_succeeds_when_a_transient_error_clears(published, tmp_path):
     index.symlink_to(index.name)
     instance = dg.DagsterInstance.ephemeral()
 
+    def retried() -> bool:
+        # The run writes to the same in-memory SQLite from other threads: a read may find a
+        # table locked, which only means "look again".
+        try:
+            return _retries(instance) > 0
+        except sqlalchemy.exc.OperationalError:
+            return False
+
     def clear_after_first_retry():
         deadline = time.monotonic() + 120
-        while _retries(instance) == 0 and time.monotonic() < deadline:
+        while not retried() and time.monotonic() < deadline:
             time.sleep(0.05)
         index.unlink()
         index.write_bytes(kept)
