@@ -13,10 +13,16 @@ from pathlib import Path
 import duckdb
 
 from mirror_assets.lib.datastore import DatastoreSchema, count_rows
-from mirror_assets.lib.duck import quote_ident, scratch_name, sql_literal, temporary_settings
+from mirror_assets.lib.duck import (
+    one_thread_per_statement,
+    quote_ident,
+    scratch_name,
+    sql_literal,
+)
 from mirror_assets.lib.errors import DatastoreError, one_line
 from mirror_assets.lib.files import replace_atomically, tree_files
 from mirror_assets.lib.list_tuples import ListDictionary, list_dictionary
+from mirror_assets.lib.sorted_rows import enum_types, sorted_rows_query
 
 # DuckDB closes a row group at the first 2048-row vector that reaches ROW_GROUP_SIZE, so a target
 # of `limit - 2047` is the largest that never yields a row group above `limit` rows.
@@ -50,84 +56,6 @@ def choose_sort_columns(
         c for c in schema.text_columns if c not in partition_cols and cardinalities.get(c, 0) > 1
     ]
     return sorted(eligible, key=lambda c: (cardinalities[c], order[c]))[:count]
-
-
-def sorted_rows_query(
-    source: str,
-    schema: DatastoreSchema,
-    order_cols: list[str],
-    lists: ListDictionary | None,
-    enums: dict[str, str] | None = None,
-) -> str:
-    """SELECT every column of `source` (SQL for a relation) in order, rows ordered by `order_cols`.
-
-    The sort carries small stand-ins for wide values, and a projection after it (which keeps the
-    sorted order) puts the values back: with `lists` (see `list_tuples`) the list columns'
-    tuple id, and for each column of `enums` (column -> ENUM type, see `_enum_types`) the value's
-    position in the column's sorted distinct values, which also sorts like the text.
-    """
-    order_by = f" ORDER BY {', '.join(quote_ident(c) for c in order_cols)}" if order_cols else ""
-    enums = enums or {}
-    if lists is None and not enums:
-        return f"SELECT * FROM {source}{order_by}"
-    list_cols = lists.columns if lists else []
-    inner_cols = [
-        f"CAST(s.{quote_ident(c)} AS {enums[c]}) AS {quote_ident(c)}"
-        if c in enums
-        else f"s.{quote_ident(c)}"
-        for c in schema.columns
-        if c not in list_cols
-    ]
-    outer_cols = [
-        f"{lists.lookup(c)} AS {quote_ident(c)}"
-        if lists and c in list_cols
-        else f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}"
-        if c in enums
-        else quote_ident(c)
-        for c in schema.columns
-    ]
-    joined = f"{source} s"
-    if lists is not None:
-        inner_cols.append(lists.tuple_id())
-        joined = lists.join(source)
-    inner = f"SELECT {', '.join(inner_cols)} FROM {joined}{order_by}"
-    return f"SELECT {', '.join(outer_cols)} FROM ({inner})"
-
-
-# Text columns with at most this many distinct values are sorted as ENUMs built from the uniqs
-# sidecar: one or two bytes a value instead of a 16-byte string with its characters, so the sort
-# holds about half as much and spills less under memory_limit.
-MAX_ENUM_VALUES = 65_535
-
-
-@contextmanager
-def _enum_types(
-    con: duckdb.DuckDBPyConnection, uniqs: Path | None, columns: list[str]
-) -> Iterator[dict[str, str]]:
-    """An ENUM type per column of `columns` with few enough distinct values, its values those of
-    the `uniqs` sidecar in sorted order; yields column -> type name, and drops the types."""
-    if uniqs is None or not columns:
-        yield {}
-        return
-    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(uniqs)]).fetchall()
-    present = [c for c in columns if c in {row[0] for row in described}]
-    lengths = ", ".join(f"len({quote_ident(c)})" for c in present)
-    counts = con.execute(f"SELECT {lengths} FROM read_parquet(?)", [str(uniqs)]).fetchall()[0]
-    types: dict[str, str] = {}
-    try:
-        for column, count in zip(present, counts, strict=True):
-            if not 0 < count <= MAX_ENUM_VALUES:
-                continue
-            name = scratch_name(f"enum_{len(types)}")
-            con.execute(
-                f"CREATE TYPE {name} AS ENUM (SELECT unnest(list_sort({quote_ident(column)})) "
-                f"FROM read_parquet({sql_literal(uniqs)}))"
-            )
-            types[column] = name
-        yield types
-    finally:
-        for name in types.values():
-            con.execute(f"DROP TYPE IF EXISTS {name}")
 
 
 def balance_partitions(rows: list[int], writers: int) -> list[int]:
@@ -287,8 +215,7 @@ def partitioned_writes(con: duckdb.DuckDBPyConnection, row_group_size: int) -> I
     memory_limit and doubles the work; a row group's worth at a time does not (measured in
     benchmarks/). Both settings belong to the whole database, so they are set once, here.
     """
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    with temporary_settings(con, threads=1, partitioned_write_flush_threshold=row_group_size):
+    with one_thread_per_statement(con, partitioned_write_flush_threshold=row_group_size) as threads:
         yield threads
 
 
@@ -332,7 +259,7 @@ def partition_datastore(
         try:
             with (
                 list_dictionary(con, src, schema.list_columns, list_tuples) as lists,
-                _enum_types(con, uniqs, schema.text_columns) as enums,
+                enum_types(con, uniqs, schema.text_columns) as enums,
             ):
                 if partition_cols:
                     options.append(

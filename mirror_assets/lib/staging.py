@@ -37,6 +37,11 @@ class VersionStaging:
     def raw_file(self, name: str, suffix: str) -> Path:
         return self.raw / "source" / f"{name}{suffix}"
 
+    def raw_bytes(self, name: str) -> int:
+        """The fetched datastore's size (0 if missing): how stages guess the work it takes."""
+        src = self.raw_file(name, ".parquet")
+        return src.stat().st_size if src.is_file() else 0
+
     def built_datastore(self, name: str) -> Path:
         return self.build / "source" / f"{name}.parquet"
 

@@ -2,7 +2,7 @@ import glob
 
 import pytest
 
-from mirror_assets.lib import list_tuples, partitioning
+from mirror_assets.lib import list_tuples, partitioning, sorted_rows
 from mirror_assets.lib.datastore import read_schema
 from mirror_assets.lib.errors import DatastoreError
 from mirror_assets.lib.partitioning import (
@@ -380,8 +380,8 @@ def test_text_values_sort_as_enums_from_the_uniqs_with_the_same_result(
     schema = read_schema(con, big_datastore)
     uniqs = tmp_path / "uniqs.parquet"
     write_uniqs(con, big_datastore, schema, ROWS, uniqs)
-    monkeypatch.setattr(partitioning, "MAX_ENUM_VALUES", 10)
-    with partitioning._enum_types(con, uniqs, schema.text_columns) as enums:
+    monkeypatch.setattr(sorted_rows, "MAX_ENUM_VALUES", 10)
+    with sorted_rows.enum_types(con, uniqs, schema.text_columns) as enums:
         # Columns with more distinct values than allowed (time_range) keep their text.
         assert sorted(enums) == sorted(c for c, n in CARDINALITIES.items() if n <= 10)
     sort_cols = ["experiment_id", "member_id", "variable_id"]

@@ -63,10 +63,6 @@ def partitioned_datastores(
             digests, [f"source/{name}.parquet"], "partitioned", CODE_VERSION, shaping
         )
 
-    def size(name: str) -> int:
-        src = version.raw_file(name, ".parquet")
-        return src.stat().st_size if src.is_file() else 0
-
     # Writers are shared out by file size, a stand-in for the work a datastore takes.
     total = sum(p.stat().st_size for p in (version.raw / "source").glob("*.parquet"))
     with (
@@ -93,7 +89,7 @@ def partitioned_datastores(
                     partition_cols,
                     sort_cols,
                     mirror_settings.row_group_size,
-                    writers=writers_for(size(name), total, slots),
+                    writers=writers_for(version.raw_bytes(name), total, slots),
                     uniqs=version.uniqs(name),
                     list_tuples=version.list_tuples(name),
                 )
@@ -115,7 +111,7 @@ def partitioned_datastores(
             fingerprint=fingerprint,
             outputs_present=lambda name: version.built_datastore(name).exists(),
             workers=slots,
-            cost=size,
+            cost=version.raw_bytes,
         )
     return dg.MaterializeResult(
         metadata={

@@ -8,6 +8,7 @@ from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import RunOptions, StagingArea
+from mirror_assets.lib.duck import one_thread_per_statement
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.sidecars import write_sidecars
@@ -46,16 +47,20 @@ def datastore_sidecars(
     def outputs_present(name: str) -> bool:
         return version.uniqs(name).is_file() and version.metadata_json(name).is_file()
 
-    with staging.duckdb(context.partition_key) as con:
+    with (
+        staging.duckdb(context.partition_key) as con,
+        one_thread_per_statement(con) as slots,
+    ):
 
         def build(name: str) -> dict:
-            summary = write_sidecars(
-                con,
-                version.raw_file(name, ".parquet"),
-                version.uniqs(name),
-                version.metadata_json(name),
-                version.list_tuples(name),
-            )
+            with con.cursor() as cursor:
+                summary = write_sidecars(
+                    cursor,
+                    version.raw_file(name, ".parquet"),
+                    version.uniqs(name),
+                    version.metadata_json(name),
+                    version.list_tuples(name),
+                )
             return {
                 "rows": summary.rows,
                 "project_id": summary.project_id,
@@ -71,6 +76,8 @@ def datastore_sidecars(
             context.log,
             fingerprint=fingerprint,
             outputs_present=outputs_present,
+            workers=slots,
+            cost=version.raw_bytes,
         )
     return dg.MaterializeResult(
         metadata={

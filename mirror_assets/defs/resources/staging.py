@@ -13,7 +13,7 @@ class StagingArea(dg.ConfigurableResource):
     """The local working folder, and DuckDB connections bounded in memory that spill into it."""
 
     root: str
-    duckdb_memory_limit: str = "640MB"
+    duckdb_memory_limit: str = "400MB"
     duckdb_threads: int = 0
 
     def version(self, version: str) -> VersionStaging:
