@@ -61,7 +61,7 @@ def write_uniqs(
     tuples are also written to `list_tuples`, when given and few enough, for the partitioning
     stage (see `list_tuples`); a stale file from an earlier run is removed.
     """
-    text = [c for c in schema.columns if c in schema.text_columns]
+    text = schema.text_columns
     lists = schema.list_columns
     if text:
         selects = ", ".join(_distinct_values_sql(c, False) for c in text)
