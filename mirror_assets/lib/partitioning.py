@@ -79,8 +79,12 @@ def _partition_groups(
     """A table of `src`'s partitions (the partition columns' value tuples, NULLs included), each
     with the writer `__mirror_writer` that writes it, balanced by row count.
 
-    Yields the table and the writers with work, or None when fewer than two would have any.
+    Yields the table and the writers with work, or None when fewer than two would have any
+    (without counting the partitions when only one writer is allowed).
     """
+    if writers < 2:
+        yield None
+        return
     table = scratch_name("partitions")
     cols = ", ".join(quote_ident(c) for c in partition_cols)
     con.execute(

@@ -25,7 +25,7 @@ def sorted_rows_query(
 
     The sort carries small stand-ins for wide values, and a projection after it (which keeps the
     sorted order) puts the values back: with `lists` (see `list_tuples`) the list columns'
-    tuple id, and for each column of `enums` (column -> ENUM type, see `_enum_types`) the value's
+    tuple id, and for each column of `enums` (column -> ENUM type, see `enum_types`) the value's
     position in the column's sorted distinct values, which also sorts like the text.
     """
     order_by = f" ORDER BY {', '.join(quote_ident(c) for c in order_cols)}" if order_cols else ""
@@ -40,14 +40,15 @@ def sorted_rows_query(
         for c in schema.columns
         if c not in list_cols
     ]
-    outer_cols = [
-        f"{lists.lookup(c)} AS {quote_ident(c)}"
-        if lists and c in list_cols
-        else f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}"
-        if c in enums
-        else quote_ident(c)
-        for c in schema.columns
-    ]
+
+    def restored(column: str) -> str:
+        if lists is not None and column in list_cols:
+            return f"{lists.lookup(column)} AS {quote_ident(column)}"
+        if column in enums:
+            return f"CAST({quote_ident(column)} AS VARCHAR) AS {quote_ident(column)}"
+        return quote_ident(column)
+
+    outer_cols = [restored(c) for c in schema.columns]
     joined = f"{source} s"
     if lists is not None:
         inner_cols.append(lists.tuple_id())
