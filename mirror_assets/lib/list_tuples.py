@@ -38,16 +38,18 @@ def tuple_hash(columns: list[str], alias: str = "") -> str:
     return f"hash({', '.join(parts)})"
 
 
+def _distinct_tuples(src: Path, columns: list[str]) -> str:
+    cols = ", ".join(quote_ident(c) for c in columns)
+    return f"SELECT DISTINCT {cols} FROM read_parquet({sql_literal(src)})"
+
+
 @contextmanager
 def distinct_tuples_table(
     con: duckdb.DuckDBPyConnection, src: Path, columns: list[str]
 ) -> Iterator[tuple[str, int]]:
     """A scratch table of the distinct tuples of `columns` in `src`, and how many there are."""
     table = scratch_name("list_tuples")
-    cols = ", ".join(quote_ident(c) for c in columns)
-    con.execute(
-        f"CREATE TABLE {table} AS SELECT DISTINCT {cols} FROM read_parquet({sql_literal(src)})"
-    )
+    con.execute(f"CREATE TABLE {table} AS {_distinct_tuples(src, columns)}")
     try:
         yield table, con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     finally:
@@ -119,8 +121,7 @@ def list_dictionary(
     if tuples is not None and tuples.is_file():
         found = f"read_parquet({sql_literal(tuples)})"
     else:
-        cols = ", ".join(quote_ident(c) for c in columns)
-        found = f"(SELECT DISTINCT {cols} FROM read_parquet({sql_literal(src)}))"
+        found = f"({_distinct_tuples(src, columns)})"
     table = scratch_name("list_dictionary")
     con.execute(
         f"CREATE TABLE {table} AS SELECT row_number() OVER () AS {TUPLE_ID}, "
