@@ -20,6 +20,22 @@ from pathlib import Path
 import asyncssh
 
 SSHD = Path("/usr/sbin/sshd")
+SSH_AGENT = shutil.which("ssh-agent") or "/usr/bin/ssh-agent"
+SSH_ADD = shutil.which("ssh-add") or "/usr/bin/ssh-add"
+SSH_KEYGEN = shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"
+# The passphrase of the encrypted client key (as a Gadi user's key is).
+KEY_PASSPHRASE = "tr0ub4dor &3 gadi"
+# ACCESS-NRI's documented ~/.ssh/config block for xp65_ci-dm, verbatim but for HostName, User and
+# the added Port.
+UPSTREAM_BLOCK = """Host xp65_ci-dm
+    HostName {hostname}
+    User {user}
+    IdentityFile ~/.ssh/id_gadi_xp65_ci
+    AddKeysToAgent yes
+    UseKeychain yes
+    ForwardAgent yes
+    Port {port}
+"""
 
 
 def free_port() -> int:
@@ -38,9 +54,22 @@ class SshKeys:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.host_key = self._write_key("ssh_host_ed25519_key")
         self.client_key = self._write_key("id_ed25519")
+        # An encrypted key, made by OpenSSH's ssh-keygen as users make theirs.
+        self.encrypted_key = self.folder / "id_gadi_xp65_ci"
+        if Path(SSH_KEYGEN).exists():
+            subprocess.run(
+                [SSH_KEYGEN, "-q", "-t", "ed25519", "-N", KEY_PASSPHRASE, "-C", "gadi"]
+                + ["-f", str(self.encrypted_key)],
+                check=True,
+            )
         self.authorized_keys = self.folder / "authorized_keys"
         self.authorized_keys.write_bytes(
             asyncssh.read_private_key(self.client_key).export_public_key()
+            + (
+                self.encrypted_key.with_suffix(".pub").read_bytes()
+                if Path(SSH_KEYGEN).exists()
+                else b""
+            )
         )
         self.known_hosts = self.folder / "known_hosts"
 
@@ -68,6 +97,85 @@ class SshKeys:
             "  IdentitiesOnly yes\n"
         )
         return path
+
+    def upstream_home(self, home: Path, port: int, user: str) -> Path:
+        """A home folder as a Gadi user has it: ~/.ssh/config with the upstream block, the
+        encrypted key as ~/.ssh/id_gadi_xp65_ci and known_hosts trusting the server."""
+        ssh = home / ".ssh"
+        ssh.mkdir(parents=True, exist_ok=True)
+        config = ssh / "config"
+        config.write_text(UPSTREAM_BLOCK.format(hostname="127.0.0.1", user=user, port=port))
+        shutil.copy(self.encrypted_key, ssh / "id_gadi_xp65_ci")
+        (ssh / "id_gadi_xp65_ci").chmod(0o600)
+        shutil.copy(self.encrypted_key.with_suffix(".pub"), ssh / "id_gadi_xp65_ci.pub")
+        shutil.copy(self.known_hosts, ssh / "known_hosts")
+        return config
+
+
+def ssh_agent_unavailable() -> str | None:
+    """Why a real ssh-agent cannot run here, or None when it can."""
+    missing = [p for p in (SSH_AGENT, SSH_ADD, SSH_KEYGEN) if not Path(p).exists()]
+    if missing:
+        return (
+            f"{', '.join(missing)} not installed: apt-get install openssh-client (.ci/run does), "
+            "then pytest -k agent"
+        )
+    return None
+
+
+class SshAgent:
+    """OpenSSH's `ssh-agent -D` on a socket in `folder`, keys added with `ssh-add`."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.socket = folder / "agent.sock"
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> SshAgent:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [SSH_AGENT, "-D", "-a", str(self.socket)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while not self.socket.exists():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"ssh-agent did not listen on {self.socket}")
+            time.sleep(0.02)
+        return self
+
+    def add(self, key: Path, passphrase: str) -> None:
+        """`ssh-add key`, the passphrase typed by an askpass helper (never on a command line)."""
+        askpass = self.folder / "askpass"
+        askpass.write_text("#!/bin/sh\nprintf '%s\\n' \"$TEST_KEY_PASSPHRASE\"\n")
+        askpass.chmod(0o700)
+        env = {
+            **os.environ,
+            "SSH_AUTH_SOCK": str(self.socket),
+            "SSH_ASKPASS": str(askpass),
+            "SSH_ASKPASS_REQUIRE": "force",
+            "DISPLAY": ":0",
+            "TEST_KEY_PASSPHRASE": passphrase,
+        }
+        subprocess.run(
+            [SSH_ADD, str(key)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import TypeVar
 import asyncssh
 
 from mirror_assets.lib.errors import MirrorError, one_line
-from mirror_assets.lib.ssh_config import SshEndpoint, connect_options
+from mirror_assets.lib.ssh_config import PASSPHRASE_ENV, SshEndpoint, connect_options
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,17 +81,66 @@ def _host_key_error(endpoint: SshEndpoint) -> MirrorError:
     )
 
 
+def _encrypted_key_files(endpoint: SshEndpoint) -> list[str]:
+    """The key files asyncssh skipped because they are encrypted and no passphrase was given."""
+    if os.environ.get(PASSPHRASE_ENV):
+        return []
+    skipped = []
+    for path in endpoint.key_files:
+        if not os.path.isfile(path):
+            continue
+        try:
+            asyncssh.read_private_key(path)
+        except asyncssh.KeyImportError as exc:
+            if str(exc).startswith("Passphrase"):
+                skipped.append(path)
+        except OSError:
+            pass
+    return skipped
+
+
 def _connect_error(endpoint: SshEndpoint, exc: Exception) -> MirrorError:
     where = f"sftp://{endpoint.display}"
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
         return _host_key_error(endpoint)
+    if isinstance(exc, (asyncssh.KeyImportError, asyncssh.KeyEncryptionError)) or (
+        isinstance(exc, OSError) and exc.filename
+    ):
+        return _key_error(endpoint, exc)
     if isinstance(exc, asyncssh.PermissionDenied):
+        encrypted = _encrypted_key_files(endpoint)
+        if encrypted:
+            return MirrorError(
+                where,
+                f"authentication failed for user {endpoint.username}: key file "
+                f"{', '.join(encrypted)} is encrypted and no ssh agent holding it is reachable "
+                f"(add it with ssh-add, or set {PASSPHRASE_ENV})",
+            )
         return MirrorError(
             where,
             f"authentication failed for user {endpoint.username} "
             "(no key from the agent or IdentityFile was accepted)",
         )
     return MirrorError(where, f"cannot connect: {one_line(exc)}")
+
+
+def _key_error(endpoint: SshEndpoint, exc: Exception) -> MirrorError:
+    """A key file asyncssh could not load, named (the passphrase never is)."""
+    where = f"sftp://{endpoint.display}"
+    if isinstance(exc, OSError):
+        return MirrorError(where, f"cannot read key file {exc.filename}: {exc.strerror}")
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    culprits = []
+    for path in endpoint.key_files:
+        try:
+            asyncssh.read_private_key(path, passphrase)
+        except (asyncssh.KeyImportError, asyncssh.KeyEncryptionError):
+            culprits.append(path)
+        except OSError:
+            pass
+    files = ", ".join(culprits) or ", ".join(endpoint.key_files)
+    hint = f" (from {PASSPHRASE_ENV})" if passphrase else ""
+    return MirrorError(where, f"cannot load key file {files}: {one_line(exc)}{hint}")
 
 
 class SftpSession:

@@ -69,15 +69,22 @@ def parse_sftp_url(url: str) -> SftpUrl:
 
 @dataclass(frozen=True)
 class SshEndpoint:
-    """An SSH server as given (`alias`, maybe a config alias) and as resolved from the config."""
+    """An SSH server as given (`alias`, maybe a config alias) and as asyncssh's config resolves it.
+
+    asyncssh itself reads the config again when connecting (IdentityFile, IdentitiesOnly,
+    IdentityAgent, ProxyJump, ...); the resolved fields here serve messages and the host key policy.
+    """
 
     alias: str
     hostname: str
     port: int
     username: str
     config_files: tuple[str, ...]
-    identity_files: tuple[str, ...]
     known_hosts: tuple[str, ...]
+    # The [sftp] identity_file setting, replacing the config's IdentityFile (None: the config's).
+    identity_file: str | None = None
+    # The key files asyncssh will offer after the agent's keys, for messages only.
+    key_files: tuple[str, ...] = ()
     verify_host_key: bool = True
 
     @property
@@ -90,6 +97,10 @@ def _expand(path: str | Path) -> str:
     return str(Path(path).expanduser())
 
 
+# OpenSSH's (and asyncssh's) default key files, tried when the config names no IdentityFile.
+_DEFAULT_KEY_FILES = ("id_ed25519_sk", "id_ecdsa_sk", "id_ed25519", "id_ecdsa", "id_rsa")
+
+
 def resolve_endpoint(
     host: str,
     port: int | None = None,
@@ -99,10 +110,10 @@ def resolve_endpoint(
     known_hosts: str | None = None,
     insecure: bool = False,
 ) -> SshEndpoint:
-    """Resolve `host` through the OpenSSH config: explicit arguments win over the config's values.
+    """Resolve `host` through asyncssh's OpenSSH config support: explicit arguments win.
 
-    Honours HostName, Port, User, IdentityFile and UserKnownHostsFile; known_hosts defaults to
-    `~/.ssh/known_hosts`. `insecure` turns host key verification off (logged as a warning).
+    known_hosts defaults to `~/.ssh/known_hosts`; `insecure` turns host key verification off
+    (logged as a warning).
     """
     config_path = Path(_expand(ssh_config or DEFAULT_SSH_CONFIG))
     if ssh_config and not config_path.is_file():
@@ -110,12 +121,7 @@ def resolve_endpoint(
     config_files = (str(config_path),) if config_path.is_file() else ()
     local_user = getpass.getuser()
     config = SSHClientConfig.load(
-        None, list(config_files), False, False, False, local_user, (), host, ()
-    )
-    identities = (
-        (_expand(identity_file),)
-        if identity_file
-        else tuple(_expand(p) for p in config.get("IdentityFile", ()) or ())
+        None, list(config_files), False, False, False, local_user, user or (), host, port or ()
     )
     # "UserKnownHostsFile none" (or /dev/null) would silently trust any key: only the explicit
     # insecure flag turns verification off, so fall back to the default file instead.
@@ -127,14 +133,24 @@ def resolve_endpoint(
         if known_hosts
         else tuple(_expand(p) for p in configured_known) or (_expand(DEFAULT_KNOWN_HOSTS),)
     )
+    if identity_file:
+        key_files: tuple[str, ...] = (_expand(identity_file),)
+    else:
+        configured = config.get("IdentityFile")
+        key_files = (
+            tuple(_expand(p) for p in configured)
+            if configured
+            else tuple(_expand(f"~/.ssh/{name}") for name in _DEFAULT_KEY_FILES)
+        )
     endpoint = SshEndpoint(
         alias=host,
         hostname=str(config.get("Hostname") or host),
-        port=int(port or config.get("Port") or 22),
-        username=str(user or config.get("User") or local_user),
+        port=int(config.get("Port") or 22),
+        username=str(config.get("User") or local_user),
         config_files=config_files,
-        identity_files=identities,
         known_hosts=known,
+        identity_file=_expand(identity_file) if identity_file else None,
+        key_files=key_files,
         verify_host_key=not insecure,
     )
     if insecure:
@@ -147,18 +163,29 @@ def resolve_endpoint(
 
 
 def connect_options(endpoint: SshEndpoint) -> dict[str, Any]:
-    """Keyword arguments for `asyncssh.connect`; the agent and default keys apply as in OpenSSH."""
+    """Keyword arguments for `asyncssh.SSHClientConnectionOptions`.
+
+    asyncssh reads the config itself: the agent (SSH_AUTH_SOCK or IdentityAgent) and IdentityFile
+    apply as in OpenSSH, an encrypted IdentityFile the agent holds needs no passphrase, and options
+    it does not know (UseKeychain, AddKeysToAgent, ...) are ignored. Only our settings, the host
+    key policy and the passphrase from the environment are added.
+    """
     options: dict[str, Any] = {
-        # The alias, so the config still supplies what is not resolved here (ProxyJump, ...).
+        # The alias, so the config supplies what is not resolved here (IdentityFile, ProxyJump...).
         "host": endpoint.alias,
         "port": endpoint.port,
         "username": endpoint.username,
         "config": list(endpoint.config_files),
         "encryption_algs": list(PREFERRED_CIPHERS),
         "compression_algs": None,
+        # An SFTP session needs no agent on the server, whatever ForwardAgent says.
+        "agent_forwarding": False,
     }
-    if endpoint.identity_files:
-        options["client_keys"] = list(endpoint.identity_files)
+    if endpoint.identity_file:
+        options["client_keys"] = [endpoint.identity_file]
+        # As for a config IdentityFile: an encrypted key is skipped when no passphrase is given,
+        # so the agent holding it can sign instead.
+        options["ignore_encrypted"] = True
     if endpoint.verify_host_key:
         existing = [p for p in endpoint.known_hosts if os.path.isfile(p)]
         # No known_hosts file at all: an empty list of trusted keys, so every key is refused.

@@ -63,8 +63,11 @@ def test_alias_resolved_from_the_ssh_config(ssh_config, tmp_path):
         2200,
         "abc123",
     )
-    assert endpoint.identity_files[0].endswith("/.ssh/id_gadi")
-    assert not endpoint.identity_files[0].startswith("~")
+    # asyncssh reads IdentityFile itself; the endpoint keeps it only to name it in messages.
+    assert endpoint.identity_file is None
+    assert endpoint.key_files[0].endswith("/.ssh/id_gadi")
+    assert not endpoint.key_files[0].startswith("~")
+    assert "client_keys" not in connect_options(endpoint)
     assert endpoint.known_hosts == (f"{tmp_path}/gadi_known_hosts",)
     assert endpoint.display == "xp65_ci-dm:2200"
 
@@ -79,7 +82,9 @@ def test_explicit_settings_win_over_the_config(ssh_config, tmp_path):
         known_hosts=str(tmp_path / "kh"),
     )
     assert (endpoint.port, endpoint.username) == (22, "me")
-    assert endpoint.identity_files == (str(tmp_path / "key"),)
+    assert endpoint.identity_file == str(tmp_path / "key")
+    options = connect_options(endpoint)
+    assert (options["client_keys"], options["ignore_encrypted"]) == ([str(tmp_path / "key")], True)
     assert endpoint.known_hosts == (str(tmp_path / "kh"),)
     assert endpoint.display == "xp65_ci-dm"
 
