@@ -17,7 +17,9 @@ from mirror_assets_tests.ssh_servers import (
     AsyncsshServer,
     OpenSshServer,
     ServerLog,
+    SshAgent,
     SshKeys,
+    ssh_agent_unavailable,
     sshd_unavailable,
 )
 
@@ -158,3 +160,17 @@ def sshd_catalog_server(tmp_path, sample_catalog, ssh_keys, monkeypatch):
 def catalog_server(request) -> CatalogServer:
     """Each real SSH server in turn."""
     return request.getfixturevalue(f"{request.param}_catalog_server")
+
+
+@pytest.fixture
+def ssh_agent(monkeypatch):
+    """A real OpenSSH ssh-agent, empty, with SSH_AUTH_SOCK pointing at it; stopped afterwards."""
+    reason = ssh_agent_unavailable()
+    if reason:
+        pytest.skip(reason)
+    agent = SshAgent().start()
+    try:
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(agent.socket))
+        yield agent
+    finally:
+        agent.stop()

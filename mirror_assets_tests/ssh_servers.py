@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -126,13 +127,13 @@ def ssh_agent_unavailable() -> str | None:
 class SshAgent:
     """OpenSSH's `ssh-agent -D` on a socket in `folder`, keys added with `ssh-add`."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.socket = folder / "agent.sock"
+    def __init__(self):
+        # A short folder of its own: a socket path must fit in 108 bytes.
+        self.folder = Path(tempfile.mkdtemp(prefix="agent-"))
+        self.socket = self.folder / "agent.sock"
         self._process: subprocess.Popen | None = None
 
     def start(self) -> SshAgent:
-        self.folder.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             [SSH_AGENT, "-D", "-a", str(self.socket)],
             stdout=subprocess.DEVNULL,
@@ -176,6 +177,7 @@ class SshAgent:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass

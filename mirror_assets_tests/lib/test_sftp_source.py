@@ -4,11 +4,14 @@ import getpass
 import logging
 import os
 
+import asyncssh
 import pytest
 
+from mirror_assets.defs.resources import SftpCatalogSource
 from mirror_assets.lib.errors import MirrorError, VersionError
 from mirror_assets.lib.local_source import VersionNotFoundError, fetch_local_version
-from mirror_assets_tests.ssh_servers import SshKeys
+from mirror_assets.lib.ssh_config import PASSPHRASE_ENV
+from mirror_assets_tests.ssh_servers import KEY_PASSPHRASE, SshKeys, ssh_agent_unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -143,3 +146,73 @@ def test_unaccepted_client_key_is_a_one_line_error(catalog_server, tmp_path):
         catalog_server.source(identity_file=str(stranger)).list_versions()
     assert f"authentication failed for user {getpass.getuser()}" in str(denied.value)
     assert str(stranger) not in str(denied.value)
+
+
+# --- SSH as Gadi users have it: the upstream xp65_ci-dm block, an encrypted key, ssh-agent -------
+
+
+@pytest.fixture
+def gadi_home(catalog_server, tmp_path, monkeypatch):
+    """HOME holding ACCESS-NRI's `Host xp65_ci-dm` block, the encrypted key and known_hosts."""
+    if ssh_agent_unavailable():
+        pytest.skip(ssh_agent_unavailable())
+    home = tmp_path / "home"
+    # sshd logs in real accounts only; the asyncssh server takes the block's User as written.
+    user = "abc123" if catalog_server.kind == "asyncssh" else getpass.getuser()
+    catalog_server.keys.upstream_home(home, catalog_server.port, user)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    return home
+
+
+def gadi_source(server):
+    return SftpCatalogSource(
+        host="xp65_ci-dm",
+        ssh_config="~/.ssh/config",
+        base_path=server.base_path,
+        backoff_seconds=0.05,
+        attempts=2,
+    )
+
+
+def test_upstream_block_with_the_encrypted_key_in_the_agent(
+    catalog_server, gadi_home, ssh_agent, tmp_path
+):
+    key = gadi_home / ".ssh" / "id_gadi_xp65_ci"
+    with pytest.raises(asyncssh.KeyImportError, match="Passphrase must be specified"):
+        asyncssh.read_private_key(key)
+    ssh_agent.add(key, KEY_PASSPHRASE)
+    report = gadi_source(catalog_server).fetch_version("v2025-02-28", tmp_path / "raw")
+    assert len(report.datastores) == 7 and len(report.transferred) == 15
+
+
+def test_upstream_block_without_agent_unlocked_by_the_passphrase_env(
+    catalog_server, gadi_home, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "no-agent.sock"))
+    monkeypatch.setenv(PASSPHRASE_ENV, KEY_PASSPHRASE)
+    report = gadi_source(catalog_server).fetch_version("v2025-02-28", tmp_path / "raw")
+    assert len(report.datastores) == 7 and len(report.transferred) == 15
+
+
+def test_encrypted_key_without_agent_or_passphrase_is_named(
+    catalog_server, gadi_home, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "no-agent.sock"))
+    key = gadi_home / ".ssh" / "id_gadi_xp65_ci"
+    user = "abc123" if catalog_server.kind == "asyncssh" else getpass.getuser()
+    with pytest.raises(MirrorError) as denied:
+        gadi_source(catalog_server).list_versions()
+    assert str(denied.value) == (
+        f"sftp://xp65_ci-dm:{catalog_server.port}: authentication failed for user {user}: "
+        f"key file {key} is encrypted and no ssh agent holding it is reachable "
+        f"(add it with ssh-add, or set {PASSPHRASE_ENV})"
+    )
+    monkeypatch.setenv(PASSPHRASE_ENV, "not-" + KEY_PASSPHRASE)
+    with caplog.at_level(logging.DEBUG), pytest.raises(MirrorError) as wrong:
+        gadi_source(catalog_server).list_versions()
+    assert str(wrong.value) == (
+        f"sftp://xp65_ci-dm:{catalog_server.port}: cannot load key file {key}: "
+        f"Incorrect passphrase (from {PASSPHRASE_ENV})"
+    )
+    assert KEY_PASSPHRASE not in caplog.text
