@@ -6,6 +6,7 @@ import pytest
 
 from mirror_assets_tests import cli_runner
 from mirror_assets_tests.cli_runner import cli_env
+from mirror_assets_tests.ssh_servers import KEY_PASSPHRASE
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +91,32 @@ def test_fetch_bad_arguments_exit_2(tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "expected vYYYY-MM-DD" in result.stderr
+
+
+def test_fetch_through_the_upstream_block_and_a_real_agent(
+    asyncssh_catalog_server, ssh_agent, tmp_path
+):
+    """`mirror-catalog fetch --source sftp://xp65_ci-dm/...` as a Gadi user runs it."""
+    server = asyncssh_catalog_server
+    home = tmp_path / "home"
+    server.keys.upstream_home(home, server.port, "abc123")
+    config = tmp_path / "gadi.toml"
+    config.write_text(f'[sftp]\nssh_config = "{home}/.ssh/config"\nattempts = 2\n')
+    args = ("fetch", "--catalog-version", "v2025-02-28", "--source")
+    args += (f"sftp://xp65_ci-dm{server.base_path}", "--staging", str(tmp_path / "stage"))
+    args += ("--config", str(config))
+    no_agent = cli_env({"HOME": str(home), "SSH_AUTH_SOCK": str(tmp_path / "no-agent.sock")})
+    denied = cli_runner.run_cli(*args, cwd=tmp_path, env=no_agent)
+    assert denied.returncode == 1
+    assert denied.stderr.strip().splitlines() == [
+        f"mirror-catalog: sftp://xp65_ci-dm:{server.port}: authentication failed for user "
+        f"abc123: key file {home}/.ssh/id_gadi_xp65_ci is encrypted and no ssh agent holding "
+        "it is reachable "
+        "(add it with ssh-add, or set MIRROR_SSH_KEY_PASSPHRASE)"
+    ]
+    ssh_agent.add(home / ".ssh" / "id_gadi_xp65_ci", KEY_PASSPHRASE)
+    with_agent = cli_env({"HOME": str(home), "SSH_AUTH_SOCK": str(ssh_agent.socket)})
+    fetched = cli_runner.run_cli(*args, cwd=tmp_path, env=with_agent)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "7 datastores, 15 files transferred" in fetched.stdout
+    assert KEY_PASSPHRASE not in fetched.stdout + fetched.stderr + denied.stderr
