@@ -119,7 +119,7 @@ def ssh_agent_unavailable() -> str | None:
     if missing:
         return (
             f"{', '.join(missing)} not installed: apt-get install openssh-client (.ci/run does), "
-            "then pytest -k agent"
+            "then pytest -k upstream"
         )
     return None
 
