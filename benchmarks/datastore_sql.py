@@ -55,6 +55,37 @@ def cmip6(name: str, project: str, n: int) -> str:
             FROM range({n}) r(i)))"""
 
 
+def cmip6_wide(name: str, project: str, n: int) -> str:
+    """A CMIP6 replica as large catalogs hold it: 15 text columns, `version` with ~43,000
+    distinct values, 1,100 variables, 240 time ranges, 120 sources and members, 18 tables."""
+    return f"""
+    SELECT '/g/data/{project}/replicas/CMIP6/' || activity_id || '/' || institution_id || '/'
+             || source_id || '/' || experiment_id || '/' || member_id || '/' || table_id || '/'
+             || variable_id || '/' || grid_label || '/' || version || '/' || variable_id || '_'
+             || table_id || '_' || source_id || '_' || experiment_id || '_' || member_id || '_'
+             || grid_label || '_' || time_range || '_' || i || '.nc' AS path,
+           file_type, realm, frequency, table_id, project_id, activity_id, institution_id,
+           source_id, experiment_id, member_id, variable_id, grid_label, version, time_range
+    FROM (
+      SELECT i, 'f' AS file_type, 'CMIP6' AS project_id,
+             cmip6_tables_1()[t + 1] AS realm,
+             cmip6_tables_2()[t + 1] AS frequency,
+             cmip6_tables_0()[t + 1] AS table_id,
+             cmip6_activities()[e % 10 + 1] AS activity_id,
+             cmip6_institutions()[s % 30 + 1] AS institution_id,
+             cmip6_sources()[s + 1] AS source_id,
+             cmip6_experiments()[e + 1] AS experiment_id,
+             'r' || (1 + skewed(i, 5, 40)) || 'i1p1f' || (1 + skewed(i, 6, 3)) AS member_id,
+             cmip6_variables()[skewed(i, 7, {len(vocab.CMIP6_VARIABLES)}) + 1] AS variable_id,
+             cmip6_grids()[skewed(i, 8, 4) + 1] AS grid_label,
+             'v' || strftime(DATE '1900-01-01' + uniform(i, 9, 43000)::INTEGER, '%Y%m%d')
+               AS version,
+             (1850 + y) || '01-' || (1850 + y) || '12' AS time_range
+      FROM (SELECT i, skewed(i, 1, 18) AS t, skewed(i, 2, 120) AS s,
+                   skewed(i, 3, 16) AS e, uniform(i, 4, 240) AS y
+            FROM range({n}) r(i)))"""
+
+
 def cmip5(name: str, project: str, n: int) -> str:
     return f"""
     SELECT '/g/data/{project}/replicas/CMIP5/combined/' || institute || '/' || model || '/'
@@ -186,6 +217,7 @@ def access(name: str, project: str, n: int) -> str:
 
 KINDS = {
     "cmip6": Kind(cmip6, "source_id", "realm", "frequency", "variable_id"),
+    "cmip6_wide": Kind(cmip6_wide, "source_id", "realm", "frequency", "variable_id"),
     "cmip5": Kind(cmip5, "model", "realm", "frequency", "variable"),
     "barpa": Kind(barpa, "source_id", "'atmos'", "freq", "variable_id"),
     "era5": Kind(era5, "product", "'atmos'", "stream", "variable"),

@@ -2,13 +2,15 @@
 
     python benchmarks/generate_catalog.py --rows 10000000 --out benchmarks/results/catalog
 
-Writes `<out>/<version>/metacatalog.parquet` and `source/<name>.parquet` + `.json` pairs for 12
-datastores: CMIP6-, CMIP5-, BARPA- and ERA5-like ones and ACCESS-model-output-like ones with
-VARCHAR[] variable columns. Some are named in the partition table of
-`mirror_assets/config/mirror.toml`, some are not. Every row is made by DuckDB SQL streaming from
+Writes `<out>/<version>/metacatalog.parquet` and `source/<name>.parquet` + `.json` pairs. With
+`--shape balanced` (the default), 12 datastores: CMIP6-, CMIP5-, BARPA- and ERA5-like ones and
+ACCESS-model-output-like ones with VARCHAR[] variable columns. Some are named in the partition
+table of `mirror_assets/config/mirror.toml`, some are not. With `--shape skewed`, 14: one
+CMIP6-like datastore with 62.5 % of the rows and 15 text columns, two of 12.5 %, three
+ACCESS-like ones and eight of 5-264 rows. Every row is made by DuckDB SQL streaming from
 `range(n)`: values are picked from vocabularies by hashes of the row number (deterministic),
-skewed towards the first entries the way real catalogs are (a few tables, models and experiments
-hold most files).
+skewed towards the first entries the way real catalogs are (a few tables, models and
+experiments hold most files).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Datastore:
     kind: str
     project: str
     share: float
+    # A fixed row count, whatever the catalog's size (the tiny datastores of a skewed catalog).
+    fixed_rows: int = 0
 
 
 # Partitioned by mirror.toml: cmip6_oi10, cmip6_fs38, cmip5_al33, cmip5_rr3, barpa_py18, era5_rt52,
@@ -53,6 +57,23 @@ DATASTORES = [
     Datastore("PI_GWL_B2035", "access", "p73", 0.01),
     Datastore("access_om3_xx02", "access", "tm70", 0.02),
 ]
+
+# One dominant datastore (62.5 % of the rows, 15 text columns), two of 12.5 %, ACCESS-like ones
+# of 1.7-8.3 % with VARCHAR[] columns and eight tiny ones of 5-264 rows, like the catalog where a
+# single CMIP6 replica holds most rows.
+SKEWED_DATASTORES = [
+    Datastore("cmip6_oi10", "cmip6_wide", "oi10", 0.625),
+    Datastore("cmip6_fs38", "cmip6", "fs38", 0.125),
+    Datastore("era5_rt52", "era5", "rt52", 0.125),
+    Datastore("by473", "access", "p73", 0.083),
+    Datastore("01deg_jra55v140_iaf", "access", "ik11", 0.025),
+    Datastore("cj877", "access", "p73", 0.017),
+    *(
+        Datastore(f"tiny_{k}", "cmip5" if k % 2 else "barpa", f"t{k:03}", 0.0, rows)
+        for k, rows in enumerate([5, 12, 30, 48, 77, 120, 190, 264])
+    ),
+]
+SHAPES = {"balanced": DATASTORES, "skewed": SKEWED_DATASTORES}
 
 
 def sql_list(values: list[str]) -> str:
@@ -94,10 +115,12 @@ def write_spec(path: Path, name: str, version: str, columns: list[str]) -> None:
     path.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
 
 
-def write_metacatalog(con: duckdb.DuckDBPyConnection, version_dir: Path, version: str) -> None:
+def write_metacatalog(
+    con: duckdb.DuckDBPyConnection, version_dir: Path, version: str, stores: list[Datastore]
+) -> None:
     """Two translator slices per datastore (even and odd rows), as the real builder emits."""
     parts = []
-    for store in DATASTORES:
+    for store in stores:
         kind = KINDS[store.kind]
         src = version_dir / "source" / f"{store.name}.parquet"
         variable = (
@@ -127,15 +150,15 @@ def write_metacatalog(con: duckdb.DuckDBPyConnection, version_dir: Path, version
     )
 
 
-def generate(out: Path, version: str, rows: int) -> dict[str, int]:
-    """Write the version; returns rows per datastore."""
+def generate(out: Path, version: str, rows: int, shape: str = "balanced") -> dict[str, int]:
+    """Write the version with the datastores of `shape`; returns rows per datastore."""
     source = out / version / "source"
     source.mkdir(parents=True, exist_ok=True)
     counts = {}
     with duckdb.connect() as con:
         define_macros(con)
-        for store in DATASTORES:
-            n = max(1, round(rows * store.share))
+        for store in SHAPES[shape]:
+            n = store.fixed_rows or max(1, round(rows * store.share))
             dest = source / f"{store.name}.parquet"
             started = time.perf_counter()
             query = KINDS[store.kind].sql(store.name, store.project, n)
@@ -148,7 +171,7 @@ def generate(out: Path, version: str, rows: int) -> dict[str, int]:
                 f"in {time.perf_counter() - started:.1f}s",
                 flush=True,
             )
-        write_metacatalog(con, out / version, version)
+        write_metacatalog(con, out / version, version, SHAPES[shape])
     return counts
 
 
@@ -157,8 +180,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="total rows (all datastores)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/catalog"))
     parser.add_argument("--version", default="v2025-02-28")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="balanced")
     args = parser.parse_args()
-    counts = generate(args.out, args.version, args.rows)
+    if not 0 < args.rows <= 20_000_000:
+        parser.error("--rows must be between 1 and 20,000,000")
+    counts = generate(args.out, args.version, args.rows, args.shape)
+    (args.out / "shape.txt").write_text(args.shape + "\n", encoding="utf-8")
     total = sum(p.stat().st_size for p in (args.out / args.version).rglob("*.parquet"))
     print(f"{sum(counts.values())} rows in {len(counts)} datastores, {total / 1e6:.0f} MB")
 
