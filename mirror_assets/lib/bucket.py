@@ -102,22 +102,32 @@ def md5_fingerprint(payload: Payload) -> Fingerprint:
     return Fingerprint(payload.stat().st_size, frozenset({md5_file(payload)}))
 
 
-def _link_or_copy(src: Path, dest: Path) -> None:
-    """A hard link where the filesystem allows one (no bytes copied), else a copy. Nothing in the
-    pipeline or the bucket writes into an existing file, so the two names never diverge."""
+def _link_or_placeholder(src: Path, dest: Path) -> bool:
+    """A hard link where the filesystem allows one (no bytes copied), else an empty `dest` for
+    the caller to copy into; whether it linked. Nothing in the pipeline or the bucket writes into
+    an existing file, so the two names never diverge."""
     try:
         os.link(src, dest)
+        return True
     except OSError:
-        shutil.copyfile(src, dest)
+        dest.touch()
+        return False
 
 
 class LocalBucket:
-    """A folder laid out like the bucket; every write lands by rename, never half-written."""
+    """A folder laid out like the bucket; every write lands by rename, never half-written.
+
+    Transfers run on a thread pool, and a bucket's keys do not map one to one onto a folder's
+    structure: putting `a/b` removes a file `a`, deleting `a/b` removes `a` once empty. So the
+    changes to the folder structure (clearing room, creating folders, deleting) happen under one
+    lock, until the temporary file exists in its folder (a non-empty folder is never removed);
+    the bytes are written outside it."""
 
     def __init__(self, root: str | Path, concurrency: int = 8):
         self.root = Path(root).resolve()
         self.concurrency = concurrency
         self.fingerprint_scheme = "md5"
+        self._structure = threading.Lock()
 
     def describe(self) -> str:
         return str(self.root)
@@ -160,13 +170,20 @@ class LocalBucket:
 
     def put(self, key: str, payload: Payload) -> None:
         dest = self._path(key)
-        self._make_room(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
+        # One name per thread: two threads never write the same temporary file.
+        tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}-{threading.get_native_id()}")
+        with self._structure:
+            self._make_room(dest)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(payload, Path):
+                linked = _link_or_placeholder(payload, tmp)
+            else:
+                linked = False
+                tmp.touch()
         if isinstance(payload, bytes):
             tmp.write_bytes(payload)
-        else:
-            _link_or_copy(payload, tmp)
+        elif not linked:
+            shutil.copyfile(payload, tmp)
         os.replace(tmp, dest)
 
     def copy(self, src_key: str, dest_key: str) -> None:
@@ -175,14 +192,15 @@ class LocalBucket:
     def delete(self, keys: list[str]) -> None:
         for key in keys:
             path = self._path(key)
-            try:
-                path.unlink(missing_ok=True)
-            except (NotADirectoryError, IsADirectoryError):
-                continue  # replaced by a file or folder of the new version: gone already
-            parent = path.parent
-            while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
+            with self._structure:
+                try:
+                    path.unlink(missing_ok=True)
+                except (NotADirectoryError, IsADirectoryError):
+                    continue  # replaced by a file or folder of the new version: gone already
+                parent = path.parent
+                while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
+                    parent.rmdir()
+                    parent = parent.parent
 
     def get_bytes(self, key: str) -> bytes | None:
         path = self._path(key)

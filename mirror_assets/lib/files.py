@@ -51,7 +51,3 @@ def tree_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     return sorted(p for p in root.rglob("*") if p.is_file())
-
-
-def tree_size(root: Path) -> int:
-    return sum(p.stat().st_size for p in tree_files(root))
