@@ -170,13 +170,7 @@ class SshAgent:
         )
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        _terminate(self._process)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -343,13 +337,18 @@ class OpenSshServer:
         raise RuntimeError(f"sshd did not listen on 127.0.0.1:{self.port}")
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        _terminate(self._process)
+
+
+def _terminate(process: subprocess.Popen | None) -> None:
+    """Stop a server process: SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def copy_catalog(source: Path, dest: Path) -> Path:
