@@ -110,7 +110,10 @@ def metacatalog_matches_datastores(
     version = staging.version(context.partition_key)
     with staging.duckdb(context.partition_key) as con:
         names = metacatalog_names(con, version.build / METACATALOG)
-    datastores = sorted({o.name for o in load_outcomes(version.status, "fetch")})
+    # The datastores at the source, fetched or not (a limited run fetches only its own).
+    datastores = version.source_datastores()
+    if datastores is None:
+        datastores = sorted({o.name for o in load_outcomes(version.status, "fetch")})
     no_pair, no_entry = unpaired_names(names, datastores)
     problems = [f"{METACATALOG}: {n} has no datastore pair in source/" for n in no_pair]
     problems += [f"source/{n}.parquet: no metacatalog entry for {n}" for n in no_entry]
