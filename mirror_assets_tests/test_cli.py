@@ -119,3 +119,20 @@ def test_empty_datastores_flag_is_a_usage_error(tmp_path):
     result = run_cli("--datastores", " , ", cwd=tmp_path)
     assert result.returncode == 2
     assert "expected comma-separated datastore names" in result.stderr
+
+
+def test_one_datastore_from_a_new_machine_loses_nothing(tmp_path):
+    """The field report: an empty --staging and --datastores by473 against a destination that
+    serves the version used to delete every other datastore from the archive and the root."""
+    version = ["--catalog-version", "v2025-02-28", "--dest", "out"]
+    assert run_cli(*version, "--staging", "machine-a", cwd=tmp_path).returncode == 0
+    out = tmp_path / "out"
+    before = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+    result = run_cli(*version, "--staging", "machine-b", "--datastores", "by473", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    after = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert "0 deleted from the archive" in result.stderr
+    assert "6 kept from the archive" in result.stderr
