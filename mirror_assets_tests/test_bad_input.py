@@ -140,11 +140,6 @@ CASES = [
         {"by473": ("fetch", "by473.json", "incomplete pair: source/by473.parquet missing")},
     ),
     Case(
-        "zero_rows",
-        lambda s: _rewrite_parquet(s / "by473.parquet", lambda t: t.slice(0, 0)),
-        {"by473": ("sidecars", "by473.parquet", "the datastore has no rows")},
-    ),
-    Case(
         "path_column_missing",
         lambda s: _rewrite_parquet(s / "by473.parquet", lambda t: t.drop(["path"])),
         {"by473": ("sidecars", "by473.parquet", "no 'path' column, so project_id cannot")},
@@ -197,6 +192,42 @@ def test_bad_datastore_costs_only_itself(world, case):
     assert [v["promotable"] for v in index["versions"] if v["version"] == VERSION_B] == [False]
     assert root_snapshot(world.dest) == root_before
     assert metadata_of(result, "published_catalog")["promoted"] is False
+
+
+def test_an_empty_datastore_is_published_with_empty_sidecars(world):
+    """An experiment whose output is not there yet: zero rows is valid input, not a failure."""
+    schema = pq.read_schema(world.source / "by473.parquet")
+    _rewrite_parquet(world.source / "by473.parquet", lambda t: t.slice(0, 0))
+
+    result = world.run()
+
+    assert result.success, step_failures(result)
+    row = version_rows(result)["by473"]
+    assert (row["status"], row["rows"]) == ("ok", 0)
+    for where in ("", f"versions/{VERSION_B}/"):
+        source = world.dest / where / "source"
+        published = pq.read_table(source / "by473.parquet")
+        assert published.num_rows == 0
+        assert published.schema.remove_metadata() == schema.remove_metadata()
+        uniqs = source / "by473_uniqs.parquet"
+        assert pq.read_table(uniqs).to_pylist() == [{c: [] for c in schema.names if c != "path"}]
+        assert pq.read_metadata(uniqs).metadata[b"num_records"] == b"0"
+        document = json.loads((source / "by473_metadata.json").read_text())
+        assert document == {"project_id": None, "num_records": 0}
+        spec = json.loads((source / "by473.json").read_text())
+        assert spec["catalog_file"] == f"{BASE_URL}/{where}source/by473.parquet"
+    checks = check_evaluations(result)
+    empty = checks["datastores_not_empty"]
+    assert (empty.passed, empty.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert empty.metadata["empty_datastores"].value == "by473"
+    assert empty.description == (
+        f"{world.staging.resolve()}/{VERSION_B}/raw/source/by473.parquet: no rows (published empty)"
+    )
+    assert checks["sidecar_num_records_match_rows"].passed
+    assert checks["rows_preserved_per_datastore"].passed
+    # A warning: the version is complete and promoted.
+    assert versions_index(world.dest)["current"] == VERSION_B
+    assert published_datastores(world.dest) == ALL_B
 
 
 def test_a_partition_column_the_datastore_lacks_is_left_out_and_named(world):

@@ -33,6 +33,7 @@ def test_checks_are_registered_and_in_the_job():
         "partition_layout_matches",
         "partition_columns_present",
         "sidecar_num_records_match_rows",
+        "datastores_not_empty",
         "metacatalog_names_unique",
         "metacatalog_matches_datastores",
         "catalog_files_exist",

@@ -2,8 +2,9 @@
 
 The checks on metacatalog, datastore_sidecars and partitioned_datastores are blocking: in a run,
 published_catalog waits for them and does not run when one fails, so nothing they catch is
-published or promoted. The pairing and partition column checks only warn: real metacatalogs
-name datastores that live in other projects' catalogs, and upstream renames columns.
+published or promoted. The pairing, partition column and empty datastore checks only warn: real
+metacatalogs name datastores that live in other projects' catalogs, upstream renames columns,
+and an experiment whose output is not there yet has an empty datastore.
 """
 
 import dagster as dg
@@ -21,6 +22,7 @@ from mirror_assets.lib.staging import METACATALOG
 from mirror_assets.lib.verify import (
     catalog_file_problems,
     duplicate_names,
+    empty_datastores,
     metacatalog_names,
     partition_layout_problems,
     published_spec_keys,
@@ -141,6 +143,26 @@ def sidecar_num_records_match_rows(
         return _result(sidecars_match_rows(con, version, names), len(names))
 
 
+@dg.asset_check(asset=datastore_sidecars)
+def datastores_not_empty(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea
+) -> dg.AssetCheckResult:
+    """Every datastore holds rows. A warning: an experiment whose output is not there yet has an
+    empty datastore, published with empty uniqs and a null project_id."""
+    version = staging.version(context.partition_key)
+    names = healthy_names(version.status, ["sidecars"])
+    with staging.duckdb(context.partition_key) as con:
+        empty = empty_datastores(con, version, names)
+    problems = [f"{version.raw_file(n, '.parquet')}: no rows (published empty)" for n in empty]
+    result = _result(problems, len(names), dg.AssetCheckSeverity.WARN)
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        severity=result.severity,
+        description=result.description,
+        metadata={**result.metadata, "empty_datastores": ", ".join(empty)},
+    )
+
+
 @dg.asset_check(asset=metacatalog, blocking=True)
 def metacatalog_names_unique(
     context: dg.AssetCheckExecutionContext, staging: StagingArea
@@ -206,6 +228,7 @@ mirror_checks = [
     partition_layout_matches,
     partition_columns_present,
     sidecar_num_records_match_rows,
+    datastores_not_empty,
     metacatalog_names_unique,
     metacatalog_matches_datastores,
     catalog_files_exist,

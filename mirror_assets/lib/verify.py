@@ -101,6 +101,13 @@ def source_layout(
     )
 
 
+def empty_datastores(
+    con: duckdb.DuckDBPyConnection, version: VersionStaging, names: list[str]
+) -> list[str]:
+    """The datastores among `names` whose fetched parquet holds no rows."""
+    return [n for n in names if _rows(con, version.raw_file(n, ".parquet")) == 0]
+
+
 def partition_layout_problems(dest: Path, partition_cols: list[str]) -> list[str]:
     """Every file of a partitioned output sits under `col=value/` folders for `partition_cols`,
     in order; an unpartitioned output is a single file."""
