@@ -12,7 +12,8 @@ def test_embedded_default_mirrors_a_bundled_version_into_mirror_output(tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "mirror-output"
     assert json.loads((out / "versions.json").read_text())["current"] == "v2025-01-29"
-    assert (out / "source" / "cmip6_oi10.parquet").is_dir()
+    # Partitioned by the table, but of 5 rows: one object, as the web app reads it.
+    assert (out / "source" / "cmip6_oi10.parquet").is_file()
     assert (out / "versions" / "v2025-01-29" / "metacatalog.parquet").is_file()
     # Progress: a line per stage and per datastore, with counts.
     assert "partitioned: by473 ok (rows=7" in result.stderr

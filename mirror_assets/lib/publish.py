@@ -26,7 +26,7 @@ from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.files import tree_files
 from mirror_assets.lib.fingerprint_cache import FingerprintCache
 from mirror_assets.lib.manifest import MANIFEST, ArchivedDatastore, Manifest, datastore_keys
-from mirror_assets.lib.specs import public_catalog_url, read_spec, with_catalog_file
+from mirror_assets.lib.specs import built_catalog_url, read_spec, with_catalog_file
 from mirror_assets.lib.staging import METACATALOG
 from mirror_assets.lib.transfers import run_all
 from mirror_assets.lib.versions import parse_version
@@ -175,7 +175,12 @@ def publish_version(
     # The archived specs point at the archived parquet beside them; the built ones at the root.
     payloads: dict[str, Payload] = {
         prefix + key: (
-            _spec_bytes(path, public_catalog_url(public_base_url, _spec_name(key), prefix))
+            _spec_bytes(
+                path,
+                built_catalog_url(
+                    public_base_url, build_dir / "source" / f"{_spec_name(key)}.parquet", prefix
+                ),
+            )
             if _is_spec(key)
             else path
         )

@@ -14,7 +14,7 @@ from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.sidecars import write_sidecars
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 
 @dg.asset(
@@ -30,7 +30,8 @@ def datastore_sidecars(
     context: dg.AssetExecutionContext, staging: StagingArea, run_options: RunOptions
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
-    key-value metadata) and <name>_metadata.json (project_id, num_records)."""
+    key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore
+    gets empty value lists, num_records 0 and a null project_id."""
     start = time.perf_counter()
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
