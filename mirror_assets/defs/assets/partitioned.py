@@ -9,6 +9,7 @@ from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
+from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.lib.datastore import count_rows, read_schema
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
@@ -69,6 +70,7 @@ def partitioned_datastores(
     # Writers are shared out by file size, a stand-in for the work a datastore takes.
     total = sum(p.stat().st_size for p in (version.raw / "source").glob("*.parquet"))
     with (
+        stop_on_full_disk("partitioned", version.root),
         staging.duckdb(context.partition_key) as con,
         partitioned_writes(con, mirror_settings.row_group_size) as slots,
     ):

@@ -8,6 +8,7 @@ from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import RunOptions, StagingArea
+from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.lib.duck import one_thread_per_statement
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
@@ -49,6 +50,7 @@ def datastore_sidecars(
         return version.uniqs(name).is_file() and version.metadata_json(name).is_file()
 
     with (
+        stop_on_full_disk("sidecars", version.root),
         staging.duckdb(context.partition_key) as con,
         one_thread_per_statement(con) as slots,
     ):

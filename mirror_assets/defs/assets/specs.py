@@ -8,6 +8,7 @@ from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
+from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.specs import built_catalog_url, rewrite_spec
@@ -48,16 +49,17 @@ def datastore_specs(
             digests, [f"source/{name}.json"], "specs", CODE_VERSION, {"catalog_file": url(name)}
         )
 
-    this_run, recorded = run_stage(
-        version.status,
-        "specs",
-        ["fetch", "partitioned"],
-        run_options.scope().selected,
-        rewrite,
-        context.log,
-        fingerprint=fingerprint,
-        outputs_present=lambda name: version.built_spec(name).is_file(),
-    )
+    with stop_on_full_disk("specs", version.root):
+        this_run, recorded = run_stage(
+            version.status,
+            "specs",
+            ["fetch", "partitioned"],
+            run_options.scope().selected,
+            rewrite,
+            context.log,
+            fingerprint=fingerprint,
+            outputs_present=lambda name: version.built_spec(name).is_file(),
+        )
     return dg.MaterializeResult(
         metadata={
             **outcome_metadata(recorded, {"catalog_file": str}, this_run=this_run),
