@@ -29,9 +29,8 @@ V3_NAMES = sorted([n for n in ALL_B if n != "era5_rt52"] + ["extra"])
 def _rewrite(src: Path, dest: Path, keep: str) -> None:
     """`dest`: the rows of the datastore `src` that satisfy `keep` (other content)."""
     with duckdb.connect() as con:
-        con.execute(
-            f"COPY (SELECT * FROM read_parquet('{src}') QUALIFY {keep}) TO '{dest}' (FORMAT parquet)"
-        )
+        rows = f"SELECT * FROM read_parquet('{src}') QUALIFY {keep}"
+        con.execute(f"COPY ({rows}) TO '{dest}' (FORMAT parquet)")
 
 
 @pytest.fixture
