@@ -7,6 +7,7 @@ import sys
 
 import dagster as dg
 
+from mirror_assets.cli_args import DAGSTER_LOG_LEVELS
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions
@@ -65,10 +66,12 @@ def run_version(
     version: str,
     datastores: list[str] | None = None,
     allow_partial: bool | None = None,
+    verbosity: int = 0,
 ) -> int:
     """Materialise every asset of the job for `version`; returns the exit status.
 
-    `datastores` limits the run to those datastores; `allow_partial` overrides the setting. The
+    `datastores` limits the run to those datastores; `allow_partial` overrides the setting;
+    `verbosity` (-1, 0, 1) sets what Dagster prints: errors, log lines, or every event. The
     run belongs to the code location's `mirror_catalog` job (the UI lists it there with its
     partition and can re-execute it); the code location builds its resources from the
     environment `_settings` prepared from the same flags.
@@ -79,7 +82,12 @@ def run_version(
             instance,
             mirror_catalog_job.name,
             version,
-            run_config=run_options_config(datastores, allow_partial),
+            run_config={
+                **run_options_config(datastores, allow_partial),
+                # Dagster's console logger prints every event at DEBUG by default; the events
+                # are stored in the instance whatever this level is.
+                "loggers": {"console": {"config": {"log_level": DAGSTER_LOG_LEVELS[verbosity]}}},
+            },
         )
     status = VersionStaging.of(settings.staging, version).status
     failed = failures(status, STAGES[:-1])
