@@ -10,6 +10,7 @@ gRPC, several webservers.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import textwrap
 from collections import defaultdict
@@ -33,10 +34,6 @@ from mirror_assets_tests.ui.test_webserver import ASSETS, assert_version_materia
 
 pytestmark = pytest.mark.slow
 
-pytest.importorskip(
-    "dagster_postgres", reason="dagster-postgres is in the dev extra: pip install -e '.[dev]'"
-)
-
 
 def readme_postgres_storage() -> dict:
     """The `storage:` block of the README's Production section, step 1: the test uses it as is."""
@@ -55,6 +52,9 @@ def postgres() -> Iterator[PostgresServer]:
     reason = missing_reason()
     if reason:
         pytest.skip(reason)
+    if importlib.util.find_spec("dagster_postgres") is None:
+        # A missing Python dependency is a broken install, not a reason to skip.
+        pytest.fail("dagster-postgres is not installed: pip install -e '.[dev]'")
     with running_postgres() as server:
         yield server
 
