@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from mirror_assets.definitions import defs
+from mirror_assets_tests.servers import postgres as postgres_server
 from mirror_assets_tests.servers.postgres import PostgresServer, missing_reason, running_postgres
 from mirror_assets_tests.ui.conftest import (
     ROOT,
@@ -31,8 +32,6 @@ from mirror_assets_tests.ui.conftest import (
 )
 from mirror_assets_tests.ui.queries import BACKFILL_STATUS, LAUNCH_BACKFILL, tags
 from mirror_assets_tests.ui.test_webserver import ASSETS, assert_version_materialised, runs
-
-pytestmark = pytest.mark.slow
 
 
 def readme_postgres_storage() -> dict:
@@ -88,6 +87,26 @@ def most_at_once(spans: list[tuple[float, float]]) -> int:
     return max(itertools.accumulate(change for _, change in edges), default=0)
 
 
+@pytest.mark.parametrize(
+    ("spans", "expected"),
+    [
+        ([], 0),
+        ([(0, 1)], 1),
+        ([(0, 1), (1, 2)], 1),  # back to back
+        ([(0, 2), (1, 3)], 2),
+        ([(0, 10), (1, 2), (3, 4), (3.5, 5)], 3),
+    ],
+)
+def test_most_at_once(spans, expected):
+    assert most_at_once(spans) == expected
+
+
+def test_without_postgresql_binaries_the_skip_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(postgres_server, "PG_ROOT", tmp_path)
+    reason = missing_reason()
+    assert reason is not None and reason.endswith("apt-get install postgresql")
+
+
 def step_pools() -> dict[str, str]:
     """Step key -> pool, from the code location's definitions."""
     job = defs().resolve_job_def("mirror_catalog")
@@ -98,6 +117,7 @@ def step_pools() -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("explain_pg")
 def test_backfill_on_postgres_storage_within_the_run_and_pool_limits(pg_deployment, postgres):
     versions = register_versions(pg_deployment)
