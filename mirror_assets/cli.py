@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="promote the version to the root even if some datastores failed",
     )
+    parser.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="build and upload every datastore, even one another version has built or archived",
+    )
     add_s3_arguments(parser)
     add_verbosity_arguments(parser)
     return parser
@@ -100,7 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mirror_assets.cli_run import run_version  # Dagster loads only to launch a run
 
         return run_version(
-            settings, version, args.datastores, args.allow_partial, verbosity=args.verbosity
+            settings,
+            version,
+            args.datastores,
+            args.allow_partial,
+            reuse=not args.no_reuse,
+            verbosity=args.verbosity,
         )
     except (MirrorError, SettingsError) as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import dagster as dg
 
@@ -11,7 +12,7 @@ from mirror_assets.cli_args import DAGSTER_LOG_LEVELS
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.lib.outcomes import STAGES, failures
+from mirror_assets.lib.outcomes import BUILD_STAGES, failures
 from mirror_assets.lib.settings import Settings
 from mirror_assets.lib.staging import VersionStaging
 
@@ -25,7 +26,7 @@ def _instance() -> dg.DagsterInstance:
 
 
 def run_options_config(
-    datastores: list[str] | None = None, allow_partial: bool | None = None
+    datastores: list[str] | None = None, allow_partial: bool | None = None, reuse: bool = True
 ) -> dict:
     """The run config of the run-scoped `run_options` resource (empty: the defaults)."""
     config: dict = {}
@@ -33,6 +34,8 @@ def run_options_config(
         config["datastores"] = list(datastores)
     if allow_partial is not None:
         config["allow_partial"] = allow_partial
+    if not reuse:
+        config["reuse"] = False
     return {"resources": {"run_options": {"config": config}}} if config else {}
 
 
@@ -66,6 +69,7 @@ def run_version(
     version: str,
     datastores: list[str] | None = None,
     allow_partial: bool | None = None,
+    reuse: bool = True,
     verbosity: int = 0,
 ) -> int:
     """Materialise every asset of the job for `version`; returns the exit status.
@@ -83,14 +87,21 @@ def run_version(
             mirror_catalog_job.name,
             version,
             run_config={
-                **run_options_config(datastores, allow_partial),
+                **run_options_config(datastores, allow_partial, reuse),
                 # Dagster's console logger prints every event at DEBUG by default; the events
                 # are stored in the instance whatever this level is.
                 "loggers": {"console": {"config": {"log_level": DAGSTER_LOG_LEVELS[verbosity]}}},
             },
         )
     status = VersionStaging.of(settings.staging, version).status
-    failed = failures(status, STAGES[:-1])
+    failed = failures(status, BUILD_STAGES)
+    # What the publish found neither built nor archived (its cause names the stage already).
+    seen = {o.name for _, o in failed}
+    failed += [
+        ("publish", replace(o, cause=o.cause.removeprefix("publish: ")))
+        for _, o in failures(status, ["publish"])
+        if o.name not in seen
+    ]
     for stage, outcome in failed:
         where = f"{outcome.file}: " if outcome.file else ""
         print(f"FAILED {outcome.name} ({stage}): {where}{outcome.cause}", file=sys.stderr)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from mirror_assets.defs.checks import mirror_checks
+
 ROOT = Path(__file__).resolve().parents[1]
 DG = shutil.which("dg", path=str(Path(sys.executable).parent)) or shutil.which("dg")
 
@@ -27,12 +29,9 @@ ASSETS = {
     "published_catalog",
 }
 CHECKS = {
-    "partitioned_datastores:rows_preserved_per_datastore",
-    "partitioned_datastores:partition_columns_present",
-    "datastore_sidecars:sidecar_num_records_match_rows",
-    "metacatalog:metacatalog_names_unique",
-    "metacatalog:metacatalog_matches_datastores",
-    "published_catalog:catalog_files_exist",
+    f"{key.asset_key.to_user_string()}:{key.name}"
+    for checks in mirror_checks
+    for key in checks.check_keys
 }
 
 

@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -8,13 +9,21 @@ from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import RunOptions, StagingArea
+from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.lib.duck import one_thread_per_statement
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
+from mirror_assets.lib.reuse import reuser
 from mirror_assets.lib.sidecars import write_sidecars
+from mirror_assets.lib.staging import VersionStaging
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
-CODE_VERSION = "2"
+CODE_VERSION = "3"
+
+
+def sidecar_files(version: VersionStaging, name: str) -> list[Path]:
+    """What the stage writes for a datastore: the two sidecars, and its list tuples if any."""
+    return [version.uniqs(name), version.metadata_json(name), version.list_tuples(name)]
 
 
 @dg.asset(
@@ -30,7 +39,8 @@ def datastore_sidecars(
     context: dg.AssetExecutionContext, staging: StagingArea, run_options: RunOptions
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
-    key-value metadata) and <name>_metadata.json (project_id, num_records)."""
+    key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore
+    gets empty value lists, num_records 0 and a null project_id."""
     start = time.perf_counter()
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
@@ -48,6 +58,7 @@ def datastore_sidecars(
         return version.uniqs(name).is_file() and version.metadata_json(name).is_file()
 
     with (
+        stop_on_full_disk("sidecars", version.root),
         staging.duckdb(context.partition_key) as con,
         one_thread_per_statement(con) as slots,
     ):
@@ -78,6 +89,7 @@ def datastore_sidecars(
             outputs_present=outputs_present,
             workers=slots,
             cost=version.raw_bytes,
+            reuse=reuser(version, "sidecars", sidecar_files, required=2, enabled=run_options.reuse),
         )
     return dg.MaterializeResult(
         metadata={
