@@ -39,7 +39,7 @@ def run_options_config(
     return {"resources": {"run_options": {"config": config}}} if config else {}
 
 
-def _print_failed_checks(result: dg.JobExecutionResult) -> None:
+def _print_failed_checks(result: dg.JobExecutionResult, warnings: bool = True) -> None:
     for event in result.all_events:
         if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             continue
@@ -47,6 +47,8 @@ def _print_failed_checks(result: dg.JobExecutionResult) -> None:
         if evaluation.passed:
             continue
         label = "FAILED" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARNING"
+        if label == "WARNING" and not warnings:
+            continue
         detail = (evaluation.description or "did not pass").strip().splitlines()[0]
         check = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         print(f"{label} check {check}: {detail}", file=sys.stderr)
@@ -105,7 +107,7 @@ def run_version(
     for stage, outcome in failed:
         where = f"{outcome.file}: " if outcome.file else ""
         print(f"FAILED {outcome.name} ({stage}): {where}{outcome.cause}", file=sys.stderr)
-    _print_failed_checks(result)
+    _print_failed_checks(result, warnings=verbosity >= 0)
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:

@@ -48,6 +48,8 @@ def test_quiet_prints_only_errors_and_keeps_the_exit_status(tmp_path, sample_cat
     by473.write_text("{broken")
     failed = run_cli(*common, cwd=tmp_path)
     assert failed.returncode == 1
+    # Only the error: not the warning of partition_columns_present about cordex_ig45, which the
+    # same run without -q prints.
     [line] = failed.stderr.splitlines()
     assert line.startswith("FAILED by473 (specs): ")
     assert "by473.json: invalid JSON: Expecting property name" in line
