@@ -7,14 +7,15 @@ at the source; 2 bad arguments (unknown flag, malformed version).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
 from mirror_assets.cli_args import (
     OneLineParser,
     add_s3_arguments,
+    add_verbosity_arguments,
     add_version_argument,
+    configure_logging,
     settings_from_args,
 )
 from mirror_assets.lib.errors import MirrorError
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="build and upload every datastore, even one another version has built or archived",
     )
     add_s3_arguments(parser)
+    add_verbosity_arguments(parser)
     return parser
 
 
@@ -99,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return publish_main(argv[1:])
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    configure_logging(args.verbosity)
     try:
         settings = settings_from_args(args)
         source = open_source(settings)
@@ -123,7 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mirror_assets.cli_run import run_version  # Dagster loads only to launch a run
 
         return run_version(
-            settings, version, args.datastores, args.allow_partial, reuse=not args.no_reuse
+            settings,
+            version,
+            args.datastores,
+            args.allow_partial,
+            reuse=not args.no_reuse,
+            verbosity=args.verbosity,
         )
     except (MirrorError, SettingsError) as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)

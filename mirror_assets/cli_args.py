@@ -6,6 +6,7 @@ Nothing here imports Dagster, so the commands that do not launch a run start fas
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 
 from mirror_assets.lib.settings import Settings, load_settings
@@ -35,6 +36,36 @@ def add_version_argument(parser: argparse.ArgumentParser, required: bool = False
         required=required,
         help=f"vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version{default}",
     )
+
+
+# Dagster's console logger level per verbosity: its DEBUG level is the whole event log (a line per
+# run, step, output and materialisation event); INFO keeps the assets' per-datastore lines.
+DAGSTER_LOG_LEVELS = {-1: "ERROR", 0: "INFO", 1: "DEBUG"}
+
+
+def add_verbosity_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        default=0,
+        help="also print Dagster's event log (every run, step and materialisation event)",
+    )
+    group.add_argument(
+        "-q", "--quiet", dest="verbosity", action="store_const", const=-1, help="print errors only"
+    )
+
+
+def configure_logging(verbosity: int) -> None:
+    """Progress lines at INFO (errors only when quiet), without alembic's start-up chatter."""
+    level = logging.ERROR if verbosity < 0 else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s")
+    # Dagster stamps its SQLite schema through alembic, which announces its plugins and migration
+    # context at INFO every time an instance opens.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def add_s3_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import dagster as dg
 
+from mirror_assets.cli_args import DAGSTER_LOG_LEVELS
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions
@@ -38,7 +39,7 @@ def run_options_config(
     return {"resources": {"run_options": {"config": config}}} if config else {}
 
 
-def _print_failed_checks(result: dg.JobExecutionResult) -> None:
+def _print_failed_checks(result: dg.JobExecutionResult, warnings: bool = True) -> None:
     for event in result.all_events:
         if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             continue
@@ -46,6 +47,8 @@ def _print_failed_checks(result: dg.JobExecutionResult) -> None:
         if evaluation.passed:
             continue
         label = "FAILED" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARNING"
+        if label == "WARNING" and not warnings:
+            continue
         detail = (evaluation.description or "did not pass").strip().splitlines()[0]
         check = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         print(f"{label} check {check}: {detail}", file=sys.stderr)
@@ -69,10 +72,12 @@ def run_version(
     datastores: list[str] | None = None,
     allow_partial: bool | None = None,
     reuse: bool = True,
+    verbosity: int = 0,
 ) -> int:
     """Materialise every asset of the job for `version`; returns the exit status.
 
-    `datastores` limits the run to those datastores; `allow_partial` overrides the setting. The
+    `datastores` limits the run to those datastores; `allow_partial` overrides the setting;
+    `verbosity` (-1, 0, 1) sets what Dagster prints: errors, log lines, or every event. The
     run belongs to the code location's `mirror_catalog` job (the UI lists it there with its
     partition and can re-execute it); the code location builds its resources from the
     environment `_settings` prepared from the same flags.
@@ -83,7 +88,12 @@ def run_version(
             instance,
             mirror_catalog_job.name,
             version,
-            run_config=run_options_config(datastores, allow_partial, reuse),
+            run_config={
+                **run_options_config(datastores, allow_partial, reuse),
+                # Dagster's console logger prints every event at DEBUG by default; the events
+                # are stored in the instance whatever this level is.
+                "loggers": {"console": {"config": {"log_level": DAGSTER_LOG_LEVELS[verbosity]}}},
+            },
         )
     status = VersionStaging.of(settings.staging, version).status
     failed = failures(status, BUILD_STAGES)
@@ -97,7 +107,7 @@ def run_version(
     for stage, outcome in failed:
         where = f"{outcome.file}: " if outcome.file else ""
         print(f"FAILED {outcome.name} ({stage}): {where}{outcome.cause}", file=sys.stderr)
-    _print_failed_checks(result)
+    _print_failed_checks(result, warnings=verbosity >= 0)
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:

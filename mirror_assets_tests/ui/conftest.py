@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,18 +152,31 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def start_deployment(base: Path, workspace: Path) -> Iterator[DagsterDeployment]:
-    """Webserver and daemon on `workspace`, with DAGSTER_HOME and the mirror's folders in `base`."""
+def start_deployment(
+    base: Path,
+    workspace: Path,
+    instance_yaml: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[DagsterDeployment]:
+    """Webserver and daemon on `workspace`, with DAGSTER_HOME and the mirror's folders in `base`.
+
+    The instance is the project's dagster.yaml, or `instance_yaml`; `extra_env` is passed to both
+    servers (and so to the runs), e.g. the variables that instance config reads.
+    """
     home, logs = base / "home", base / "logs"
     home.mkdir(parents=True)
     logs.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    if instance_yaml is None:
+        shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    else:
+        (home / "dagster.yaml").write_text(instance_yaml)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRROR_", "DAGSTER_"))}
     env.update(
         DAGSTER_HOME=str(home),
         MIRROR_DEST=str(base / "dest"),
         MIRROR_STAGING=str(base / "staging"),
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        **(extra_env or {}),
     )
     port = free_port()
     deployment = DagsterDeployment(
@@ -178,7 +191,7 @@ def start_deployment(base: Path, workspace: Path) -> Iterator[DagsterDeployment]
         "webserver": [BIN / "dagster-webserver", "-h", "127.0.0.1", "-p", str(port)],
         "daemon": [BIN / "dagster-daemon", "run"],
     }
-    # Create the SQLite storage first: the two servers would otherwise race to stamp its schema.
+    # Create the storage first: the two servers would otherwise race to stamp its schema.
     subprocess.run(
         [BIN / "dagster", "instance", "migrate"], env=env, check=True, capture_output=True
     )
@@ -227,8 +240,7 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
-def versions(deployment) -> list[str]:
+def register_versions(deployment: DagsterDeployment) -> list[str]:
     """The bundled versions, registered as partitions the way the UI's "Add partition" does."""
     for key in VERSIONS:
         added = deployment.graphql(
@@ -240,3 +252,8 @@ def versions(deployment) -> list[str]:
             "DuplicateDynamicPartitionError",
         }, added
     return VERSIONS
+
+
+@pytest.fixture(scope="session")
+def versions(deployment) -> list[str]:
+    return register_versions(deployment)
