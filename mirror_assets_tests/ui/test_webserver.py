@@ -153,7 +153,7 @@ def test_materialises_one_version_from_a_launched_run(deployment, versions):
     [run] = runs(deployment, runIds=[run_id])
     assert run["jobName"] == "mirror_catalog"
     assert tags(run)["dagster/partition"] == version
-    assert len(CHECK_STEPS) == 6
+    assert len(CHECK_STEPS) == 8
     assert {s["stepKey"] for s in run["stepStats"]} == set(ASSETS) | CHECK_STEPS
     assert_version_materialised(deployment, version, run_id)
 
