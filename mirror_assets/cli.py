@@ -75,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return publish_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Opening a persistent (SQLite) instance checks its schema with alembic, which talks at INFO.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = settings_from_args(args)
         source = open_source(settings)
