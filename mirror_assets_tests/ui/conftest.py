@@ -152,8 +152,11 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def start_deployment(base: Path, workspace: Path) -> Iterator[DagsterDeployment]:
-    """Webserver and daemon on `workspace`, with DAGSTER_HOME and the mirror's folders in `base`."""
+def start_deployment(
+    base: Path, workspace: Path, settings: dict[str, str] | None = None
+) -> Iterator[DagsterDeployment]:
+    """Webserver and daemon on `workspace`, with DAGSTER_HOME and the mirror's folders in `base`;
+    `settings` adds environment variables (e.g. MIRROR_SOURCE)."""
     home, logs = base / "home", base / "logs"
     home.mkdir(parents=True)
     logs.mkdir()
@@ -165,6 +168,7 @@ def start_deployment(base: Path, workspace: Path) -> Iterator[DagsterDeployment]
         MIRROR_STAGING=str(base / "staging"),
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
+    env.update(settings or {})
     port = free_port()
     deployment = DagsterDeployment(
         url=f"http://127.0.0.1:{port}",
