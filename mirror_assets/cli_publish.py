@@ -67,11 +67,14 @@ def publish_main(argv: Sequence[str]) -> int:
         for action in report.actions():
             print(f"would {action}")
     print(
-        f"{version}: {len(built.healthy)} datastores, {len(report.uploaded)} objects "
+        f"{version}: {len(built.publish)} datastores built, {len(built.carried)} kept as "
+        f"archived, {len(report.uploaded)} objects "
         f"{'to upload' if report.dry_run else 'uploaded'}, {report.unchanged} unchanged; "
         f"root {'would be ' if report.dry_run else ''}promoted: "
         f"{report.current == version}; current version {report.current}"
     )
+    if built.carried:
+        print(f"kept as archived: {', '.join(sorted(built.carried))}")
     for failed in built.failed:
         where = f"{failed.file}: " if failed.file else ""
         print(

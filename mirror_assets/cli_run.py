@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import dagster as dg
 
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import PARTITION_TAG, catalog_versions
-from mirror_assets.lib.outcomes import STAGES, failures
+from mirror_assets.lib.outcomes import BUILD_STAGES, failures
 from mirror_assets.lib.settings import Settings
 from mirror_assets.lib.staging import VersionStaging
 from mirror_assets.lib.version_lock import version_lock
@@ -120,7 +121,14 @@ def run_version(
             run_config=run_options_config(datastores, allow_partial),
         )
     status = VersionStaging.of(settings.staging, version).status
-    failed = failures(status, STAGES[:-1])
+    failed = failures(status, BUILD_STAGES)
+    # What the publish found neither built nor archived (its cause names the stage already).
+    seen = {o.name for _, o in failed}
+    failed += [
+        ("publish", replace(o, cause=o.cause.removeprefix("publish: ")))
+        for _, o in failures(status, ["publish"])
+        if o.name not in seen
+    ]
     for stage, outcome in failed:
         where = f"{outcome.file}: " if outcome.file else ""
         print(f"FAILED {outcome.name} ({stage}): {where}{outcome.cause}", file=sys.stderr)

@@ -76,6 +76,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             public_base_url=settings.public_base_url,
             row_group_size=settings.row_group_size,
             sort_column_count=settings.sort_column_count,
+            single_file_max_records=settings.single_file_max_records,
             partitions=settings.partitions,
         ),
         # Run-scoped: a run's config (launchpad or mirror-catalog flags) overrides these.

@@ -19,8 +19,10 @@ def make_build(
     (root / "source").mkdir(parents=True, exist_ok=True)
     (root / "metacatalog.parquet").write_text(f"meta {marker} {sorted(datastores)}")
     for name, partitions in datastores.items():
+        # As datastore_specs writes it: a hive folder's URL ends in /.
+        folder = "/" if partitions or name in (big or {}) else ""
         (root / "source" / f"{name}.json").write_text(
-            json.dumps({"id": name, "catalog_file": f"{BASE}/source/{name}.parquet"})
+            json.dumps({"id": name, "catalog_file": f"{BASE}/source/{name}.parquet{folder}"})
         )
         (root / "source" / f"{name}_uniqs.parquet").write_text(f"uniqs {name}")
         (root / "source" / f"{name}_metadata.json").write_text('{"num_records": 1}')

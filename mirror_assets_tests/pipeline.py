@@ -32,8 +32,15 @@ BASE_URL = "https://objects.example/cat"
 
 
 def settings_for(
-    source: Path, dest: Path, staging: Path, partitions: dict[str, list[str]] | None = None
+    source: Path,
+    dest: Path,
+    staging: Path,
+    partitions: dict[str, list[str]] | None = None,
+    **overrides: Any,
 ) -> Settings:
+    """The shipped settings on these folders; `partitions` adds to the partition table and
+    `overrides` replaces top-level keys (e.g. `single_file_max_records=4`: the sample's
+    datastores hold 5 to 7 rows, so by default every one is a single file)."""
     shipped = load_settings(environ={})
     return load_settings(
         overrides={
@@ -42,6 +49,7 @@ def settings_for(
             "staging": str(staging),
             "public_base_url": BASE_URL,
             "partitions": {**shipped.partitions, **(partitions or {})},
+            **overrides,
         },
         environ={},
     )

@@ -23,6 +23,7 @@ from mirror_assets.lib.settings import SAMPLE_CATALOG
 from mirror_assets_tests.conftest import write_metacatalog, write_parquet
 from mirror_assets_tests.pipeline import (
     ALL_B,
+    BASE_URL,
     VERSION_A,
     VERSION_B,
     check_evaluations,
@@ -34,6 +35,7 @@ from mirror_assets_tests.pipeline import (
     run_job,
     settings_for,
     step_failures,
+    table_rows,
     version_rows,
     versions_index,
 )
@@ -62,8 +64,14 @@ class World:
 
     instance: dg.DagsterInstance = field(default_factory=dg.DagsterInstance.ephemeral)
 
-    def run(self, partitions=None, **options):
-        settings = settings_for(self.catalog, self.dest, self.staging, partitions)
+    def run(self, partitions=None, single_file_max_records=None, **options):
+        settings = settings_for(
+            self.catalog,
+            self.dest,
+            self.staging,
+            partitions,
+            single_file_max_records=single_file_max_records,
+        )
         return run_job(settings, VERSION_B, instance=self.instance, **options)
 
 
@@ -132,16 +140,6 @@ CASES = [
         {"by473": ("fetch", "by473.json", "incomplete pair: source/by473.parquet missing")},
     ),
     Case(
-        "zero_rows",
-        lambda s: _rewrite_parquet(s / "by473.parquet", lambda t: t.slice(0, 0)),
-        {"by473": ("sidecars", "by473.parquet", "the datastore has no rows")},
-    ),
-    Case(
-        "partition_column_missing",
-        lambda s: _rewrite_parquet(s / "cmip6_oi10.parquet", lambda t: t.drop(["table_id"])),
-        {"cmip6_oi10": ("partitioned", "cmip6_oi10.parquet", "partition column(s) table_id")},
-    ),
-    Case(
         "path_column_missing",
         lambda s: _rewrite_parquet(s / "by473.parquet", lambda t: t.drop(["path"])),
         {"by473": ("sidecars", "by473.parquet", "no 'path' column, so project_id cannot")},
@@ -196,6 +194,87 @@ def test_bad_datastore_costs_only_itself(world, case):
     assert metadata_of(result, "published_catalog")["promoted"] is False
 
 
+def test_an_empty_datastore_is_published_with_empty_sidecars(world):
+    """An experiment whose output is not there yet: zero rows is valid input, not a failure."""
+    schema = pq.read_schema(world.source / "by473.parquet")
+    _rewrite_parquet(world.source / "by473.parquet", lambda t: t.slice(0, 0))
+
+    result = world.run()
+
+    assert result.success, step_failures(result)
+    row = version_rows(result)["by473"]
+    assert (row["status"], row["rows"]) == ("ok", 0)
+    for where in ("", f"versions/{VERSION_B}/"):
+        source = world.dest / where / "source"
+        published = pq.read_table(source / "by473.parquet")
+        assert published.num_rows == 0
+        assert published.schema.remove_metadata() == schema.remove_metadata()
+        uniqs = source / "by473_uniqs.parquet"
+        assert pq.read_table(uniqs).to_pylist() == [{c: [] for c in schema.names if c != "path"}]
+        assert pq.read_metadata(uniqs).metadata[b"num_records"] == b"0"
+        document = json.loads((source / "by473_metadata.json").read_text())
+        assert document == {"project_id": None, "num_records": 0}
+        spec = json.loads((source / "by473.json").read_text())
+        assert spec["catalog_file"] == f"{BASE_URL}/{where}source/by473.parquet"
+    checks = check_evaluations(result)
+    empty = checks["datastores_not_empty"]
+    assert (empty.passed, empty.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert empty.metadata["empty_datastores"].value == "by473"
+    assert empty.description == (
+        f"{world.staging.resolve()}/{VERSION_B}/raw/source/by473.parquet: no rows (published empty)"
+    )
+    assert checks["sidecar_num_records_match_rows"].passed
+    assert checks["rows_preserved_per_datastore"].passed
+    # A warning: the version is complete and promoted.
+    assert versions_index(world.dest)["current"] == VERSION_B
+    assert published_datastores(world.dest) == ALL_B
+
+
+def test_a_partition_column_the_datastore_lacks_is_left_out_and_named(world):
+    """As when upstream renamed cordex_ig45's experiment_id: the datastore is published,
+    partitioned by the configured columns it has, and the missing one is named."""
+    _rewrite_parquet(world.source / "cmip6_oi10.parquet", lambda t: t.drop(["table_id"]))
+
+    # 4: the sample's 5-row datastores in the partition table are hive folders.
+    result = world.run(single_file_max_records=4)
+
+    assert result.success, step_failures(result)
+    row = table_rows(metadata_of(result, "partitioned_datastores"))["cmip6_oi10"]
+    assert (row["status"], row["partition_columns"], row["missing_partition_columns"]) == (
+        "ok",
+        "realm",
+        "table_id",
+    )
+    assert (
+        "partitioned: cmip6_oi10 lacks partition column(s) table_id; partitioned by realm"
+        in log_messages(world.instance, result.run_id)
+    )
+    folder = world.dest / "source" / "cmip6_oi10.parquet"
+    assert sorted(
+        p.relative_to(folder).parent.as_posix() for p in folder.rglob("*") if p.is_file()
+    ) == ["realm=atmos", "realm=ocean"]
+    spec = json.loads((world.dest / "source" / "cmip6_oi10.json").read_text())
+    assert spec["catalog_file"] == f"{BASE_URL}/source/cmip6_oi10.parquet/"
+    checks = check_evaluations(result)
+    present = checks["partition_columns_present"]
+    assert (present.passed, present.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert present.metadata["missing_partition_columns"].value == (
+        "cmip6_oi10: table_id; cordex_ig45: driving_experiment_id"
+    )
+    raw = f"{world.staging.resolve()}/{VERSION_B}/raw/source"
+    assert present.description == (
+        f"{raw}/cmip6_oi10.parquet: partition column(s) table_id not in the datastore; "
+        "partitioned by realm\n"
+        f"{raw}/cordex_ig45.parquet: partition column(s) driving_experiment_id not in the "
+        "datastore; partitioned by frequency"
+    )
+    assert checks["partition_layout_matches"].passed
+    assert checks["catalog_files_exist"].passed
+    # A warning: the version is complete and promoted.
+    assert versions_index(world.dest)["current"] == VERSION_B
+    assert published_datastores(world.dest) == ALL_B
+
+
 def test_an_unknown_file_in_source_is_ignored_with_a_warning(world):
     (world.source / "README.txt").write_text("notes left by someone\n")
     (world.source / "by473.csv").write_text("path,realm\n")
@@ -234,7 +313,8 @@ def test_awkward_partition_values_round_trip(world):
     )
     shutil.copyfile(world.source / "by473.json", world.source / "awkward.json")
 
-    result = world.run(partitions={"awkward": ["realm"]})
+    # 8 rows: a hive folder only below the shipped single_file_max_records.
+    result = world.run(partitions={"awkward": ["realm"]}, single_file_max_records=7)
 
     assert result.success
     assert version_rows(result)["awkward"]["status"] == "ok"

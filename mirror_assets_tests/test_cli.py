@@ -12,7 +12,8 @@ def test_embedded_default_mirrors_a_bundled_version_into_mirror_output(tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "mirror-output"
     assert json.loads((out / "versions.json").read_text())["current"] == "v2025-01-29"
-    assert (out / "source" / "cmip6_oi10.parquet").is_dir()
+    # Partitioned by the table, but of 5 rows: one object, as the web app reads it.
+    assert (out / "source" / "cmip6_oi10.parquet").is_file()
     assert (out / "versions" / "v2025-01-29" / "metacatalog.parquet").is_file()
     # Progress: a line per stage and per datastore, with counts.
     assert "partitioned: by473 ok (rows=7" in result.stderr
@@ -119,3 +120,20 @@ def test_empty_datastores_flag_is_a_usage_error(tmp_path):
     result = run_cli("--datastores", " , ", cwd=tmp_path)
     assert result.returncode == 2
     assert "expected comma-separated datastore names" in result.stderr
+
+
+def test_one_datastore_from_a_new_machine_loses_nothing(tmp_path):
+    """The field report: an empty --staging and --datastores by473 against a destination that
+    serves the version used to delete every other datastore from the archive and the root."""
+    version = ["--catalog-version", "v2025-02-28", "--dest", "out"]
+    assert run_cli(*version, "--staging", "machine-a", cwd=tmp_path).returncode == 0
+    out = tmp_path / "out"
+    before = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+    result = run_cli(*version, "--staging", "machine-b", "--datastores", "by473", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    after = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert "0 deleted from the archive" in result.stderr
+    assert "6 kept from the archive" in result.stderr

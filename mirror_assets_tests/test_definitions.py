@@ -30,8 +30,10 @@ def test_checks_are_registered_and_in_the_job():
     checks = {key.name for key in graph.asset_check_keys}
     assert checks == {
         "rows_preserved_per_datastore",
+        "partition_layout_matches",
         "partition_columns_present",
         "sidecar_num_records_match_rows",
+        "datastores_not_empty",
         "metacatalog_names_unique",
         "metacatalog_matches_datastores",
         "catalog_files_exist",

@@ -2,8 +2,9 @@
 
 The checks on metacatalog, datastore_sidecars and partitioned_datastores are blocking: in a run,
 published_catalog waits for them and does not run when one fails, so nothing they catch is
-published or promoted. The pairing check only warns: real metacatalogs name datastores that live
-in other projects' catalogs.
+published or promoted. The pairing, partition column and empty datastore checks only warn: real
+metacatalogs name datastores that live in other projects' catalogs, upstream renames columns,
+and an experiment whose output is not there yet has an empty datastore.
 """
 
 import dagster as dg
@@ -13,17 +14,21 @@ from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.published import published_catalog
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, StagingArea
+from mirror_assets.lib.errors import MirrorError
+from mirror_assets.lib.layout import DatastoreLayout
 from mirror_assets.lib.outcomes import healthy_names, load_outcomes
 from mirror_assets.lib.publish import read_versions_index
 from mirror_assets.lib.staging import METACATALOG
 from mirror_assets.lib.verify import (
     catalog_file_problems,
     duplicate_names,
+    empty_datastores,
     metacatalog_names,
     partition_layout_problems,
     published_spec_keys,
     rows_preserved,
     sidecars_match_rows,
+    source_layout,
     unpaired_names,
 )
 
@@ -57,22 +62,74 @@ def rows_preserved_per_datastore(
         return _result(rows_preserved(con, version, names), len(names))
 
 
+def _source_layouts(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+) -> tuple[dict[str, DatastoreLayout], list[str]]:
+    """The layout each partitioned datastore must have, decided again from its fetched parquet;
+    and a problem for each one that cannot be read."""
+    version = staging.version(context.partition_key)
+    layouts: dict[str, DatastoreLayout] = {}
+    problems: list[str] = []
+    with staging.duckdb(context.partition_key) as con:
+        for name in healthy_names(version.status, ["partitioned"]):
+            try:
+                layouts[name] = source_layout(
+                    con,
+                    version.raw_file(name, ".parquet"),
+                    mirror_settings.partition_columns(name),
+                    mirror_settings.single_file_max_records,
+                )
+            except MirrorError as exc:
+                problems.append(str(exc))
+    return layouts, problems
+
+
 @dg.asset_check(asset=partitioned_datastores, blocking=True)
+def partition_layout_matches(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+) -> dg.AssetCheckResult:
+    """Each datastore is written as its layout says: a hive folder by exactly the partition
+    table's columns it has when it holds more than single_file_max_records rows, otherwise a
+    single file."""
+    version = staging.version(context.partition_key)
+    layouts, problems = _source_layouts(context, staging, mirror_settings)
+    problems += [
+        problem
+        for name, layout in layouts.items()
+        for problem in partition_layout_problems(
+            version.built_datastore(name), layout.partition_columns
+        )
+    ]
+    return _result(problems, len(layouts))
+
+
+@dg.asset_check(asset=partitioned_datastores)
 def partition_columns_present(
     context: dg.AssetCheckExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
 ) -> dg.AssetCheckResult:
-    """Each datastore in the partition table is a hive folder by exactly its partition columns;
-    every other one a single file."""
+    """Every column the partition table names for a datastore is in it. A warning: a datastore
+    that lacks one is partitioned by the others it has (upstream renames columns)."""
     version = staging.version(context.partition_key)
-    names = healthy_names(version.status, ["partitioned"])
+    layouts, _ = _source_layouts(context, staging, mirror_settings)
+    lacking = {name: layout for name, layout in layouts.items() if layout.missing_columns}
     problems = [
-        problem
-        for name in names
-        for problem in partition_layout_problems(
-            version.built_datastore(name), mirror_settings.partition_columns(name)
-        )
+        f"{version.raw_file(name, '.parquet')}: partition column(s) "
+        f"{', '.join(layout.missing_columns)} not in the datastore; partitioned by "
+        f"{', '.join(layout.partition_columns) or 'nothing (one file)'}"
+        for name, layout in lacking.items()
     ]
-    return _result(problems, len(names))
+    result = _result(problems, len(layouts), dg.AssetCheckSeverity.WARN)
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        severity=result.severity,
+        description=result.description,
+        metadata={
+            **result.metadata,
+            "missing_partition_columns": "; ".join(
+                f"{name}: {', '.join(layout.missing_columns)}" for name, layout in lacking.items()
+            ),
+        },
+    )
 
 
 @dg.asset_check(asset=datastore_sidecars, blocking=True)
@@ -84,6 +141,26 @@ def sidecar_num_records_match_rows(
     names = healthy_names(version.status, ["sidecars"])
     with staging.duckdb(context.partition_key) as con:
         return _result(sidecars_match_rows(con, version, names), len(names))
+
+
+@dg.asset_check(asset=datastore_sidecars)
+def datastores_not_empty(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea
+) -> dg.AssetCheckResult:
+    """Every datastore holds rows. A warning: an experiment whose output is not there yet has an
+    empty datastore, published with empty uniqs and a null project_id."""
+    version = staging.version(context.partition_key)
+    names = healthy_names(version.status, ["sidecars"])
+    with staging.duckdb(context.partition_key) as con:
+        empty = empty_datastores(con, version, names)
+    problems = [f"{version.raw_file(n, '.parquet')}: no rows (published empty)" for n in empty]
+    result = _result(problems, len(names), dg.AssetCheckSeverity.WARN)
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        severity=result.severity,
+        description=result.description,
+        metadata={**result.metadata, "empty_datastores": ", ".join(empty)},
+    )
 
 
 @dg.asset_check(asset=metacatalog, blocking=True)
@@ -110,7 +187,10 @@ def metacatalog_matches_datastores(
     version = staging.version(context.partition_key)
     with staging.duckdb(context.partition_key) as con:
         names = metacatalog_names(con, version.build / METACATALOG)
-    datastores = sorted({o.name for o in load_outcomes(version.status, "fetch")})
+    # The datastores at the source, fetched or not (a limited run fetches only its own).
+    datastores = version.source_datastores()
+    if datastores is None:
+        datastores = sorted({o.name for o in load_outcomes(version.status, "fetch")})
     no_pair, no_entry = unpaired_names(names, datastores)
     problems = [f"{METACATALOG}: {n} has no datastore pair in source/" for n in no_pair]
     problems += [f"source/{n}.parquet: no metacatalog entry for {n}" for n in no_entry]
@@ -148,8 +228,10 @@ def catalog_files_exist(
 
 mirror_checks = [
     rows_preserved_per_datastore,
+    partition_layout_matches,
     partition_columns_present,
     sidecar_num_records_match_rows,
+    datastores_not_empty,
     metacatalog_names_unique,
     metacatalog_matches_datastores,
     catalog_files_exist,

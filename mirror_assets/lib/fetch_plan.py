@@ -20,7 +20,11 @@ class RemoteFile:
 
 @dataclass
 class FetchReport:
+    """`datastores`: the pairs fetched (the selected ones, in a limited run); `available`: every
+    complete pair at the source, selected or not."""
+
     datastores: list[str]
+    available: list[str] = field(default_factory=list)
     transferred: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     bytes_transferred: int = 0

@@ -46,11 +46,15 @@ def fetch_local_version(
     source_dir = version_dir / "source"
     names = [p.name for p in source_dir.iterdir() if p.is_file()] if source_dir.is_dir() else []
     inventory = classify_source_files(names)
+    available = list(inventory.datastores)
     if only is not None:
         inventory.datastores = [n for n in inventory.datastores if n in only]
     wanted = [METACATALOG, *(f"source/{f}" for f in inventory.files)]
     report = FetchReport(
-        datastores=inventory.datastores, problems=inventory.problems, ignored=inventory.ignored
+        datastores=inventory.datastores,
+        available=available,
+        problems=inventory.problems,
+        ignored=inventory.ignored,
     )
     for relpath in wanted:
         remote = _remote_file(version_dir, relpath)

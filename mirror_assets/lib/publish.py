@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ from mirror_assets.lib.bucket import Bucket, Fingerprint, Payload, StoredObject
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.files import tree_files
 from mirror_assets.lib.fingerprint_cache import FingerprintCache
-from mirror_assets.lib.specs import public_catalog_url, read_spec, with_catalog_file
+from mirror_assets.lib.manifest import MANIFEST, ArchivedDatastore, Manifest, datastore_keys
+from mirror_assets.lib.specs import built_catalog_url, read_spec, with_catalog_file
 from mirror_assets.lib.staging import METACATALOG
 from mirror_assets.lib.transfers import run_all
 from mirror_assets.lib.versions import parse_version
@@ -54,6 +55,7 @@ class PublishReport:
     root_uploaded: list[str] = field(default_factory=list)
     root_copied: list[str] = field(default_factory=list)
     root_deleted: list[str] = field(default_factory=list)
+    carried: list[str] = field(default_factory=list)
     current: str | None = None
 
     @property
@@ -89,7 +91,10 @@ def version_tree(build_dir: Path, datastores: list[str]) -> dict[str, Path]:
 
 
 def _spec_bytes(path: Path, url: str) -> bytes:
-    document = with_catalog_file(read_spec(path), url)
+    return _dump_spec(with_catalog_file(read_spec(path), url))
+
+
+def _dump_spec(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
@@ -144,13 +149,25 @@ def publish_version(
     dry_run: bool = False,
     fingerprint_cache: Path | None = None,
     metacatalog_file: Path | None = None,
+    records: dict[str, ArchivedDatastore] | None = None,
+    carried: dict[str, ArchivedDatastore] | None = None,
+    archive_listing: dict[str, StoredObject] | None = None,
 ) -> PublishReport:
-    """Upload changed objects to `versions/<v>/`, verify, record, and promote if now current.
-    With `dry_run`, only read the bucket and report what would be uploaded, copied and deleted.
+    """Upload changed objects to `versions/<v>/`, verify, write the manifest, record, and promote
+    if now current. With `dry_run`, only read the bucket and report what would be uploaded,
+    copied and deleted.
+
+    `datastores` are published from `build_dir`; `records` gives their manifest entries (rows,
+    input digests, fingerprints; the objects are filled in here). `carried` datastores are kept in
+    the archive exactly as they are (their objects, as the manifest or listing found them, are
+    neither uploaded nor deleted) and promoted with the rest. `archive_listing` is the listing of
+    `versions/<v>/` when the caller already has it.
     `fingerprint_cache` remembers local files' etags between runs (by path, size and mtime).
     `metacatalog_file` publishes another metacatalog than the built one (e.g. without the
     entries of datastores that failed)."""
     report = PublishReport(version, dry_run=dry_run)
+    carried = carried or {}
+    report.carried = sorted(carried)
     tree = version_tree(build_dir, datastores)
     if metacatalog_file is not None:
         tree[METACATALOG] = metacatalog_file
@@ -158,19 +175,30 @@ def publish_version(
     # The archived specs point at the archived parquet beside them; the built ones at the root.
     payloads: dict[str, Payload] = {
         prefix + key: (
-            _spec_bytes(path, public_catalog_url(public_base_url, _spec_name(key), prefix))
+            _spec_bytes(
+                path,
+                built_catalog_url(
+                    public_base_url, build_dir / "source" / f"{_spec_name(key)}.parquet", prefix
+                ),
+            )
             if _is_spec(key)
             else path
         )
         for key, path in tree.items()
     }
+    kept = {k: o for entry in carried.values() for k, o in entry.objects.items()}
     cache = FingerprintCache(fingerprint_cache, bucket.fingerprint_scheme, bucket.fingerprint)
     with ThreadPoolExecutor(bucket.concurrency, thread_name_prefix="publish") as pool:
         # Everything read up front, concurrently: the tasks below wait on these futures, which
         # were queued first, so they never wait on work queued behind them.
         setup = None if dry_run else pool.submit(bucket.setup)
-        listing = pool.submit(bucket.list, prefix)
+        listing = (
+            _done(archive_listing)
+            if archive_listing is not None
+            else pool.submit(bucket.list, prefix)
+        )
         stored_index = pool.submit(read_versions_index, bucket)
+        stored_manifest = pool.submit(bucket.get_bytes, prefix + MANIFEST)
         hidden = parse_version(version).hidden
         root = None if hidden else pool.submit(_root_objects, bucket)
         try:
@@ -183,18 +211,31 @@ def publish_version(
                 raise
             if setup:
                 report.setup = setup.result()
-            report.archive_deleted = sorted(set(listing.result()) - set(expected))
-            changed = bool(report.uploaded or report.archive_deleted)
-            if not dry_run and changed:
+            expected |= {
+                prefix + k: Fingerprint(o.size, frozenset({o.etag})) for k, o in kept.items()
+            }
+            report.archive_deleted = sorted(
+                set(listing.result()) - set(expected) - {prefix + MANIFEST}
+            )
+            stored = listing.result()
+            if not dry_run and (report.uploaded or report.archive_deleted):
                 bucket.delete(report.archive_deleted)
-                _verify(bucket.list(prefix), expected)
+                stored = bucket.list(prefix)
+                _verify(stored, expected)
+            manifest = _manifest(version, tree, datastores, records or {}, carried, stored)
+            changed = bool(report.uploaded or report.archive_deleted)
+            if not dry_run and manifest.to_bytes() != stored_manifest.result():
+                # Written after the objects it names are verified, so it never names a
+                # missing one.
+                bucket.put(prefix + MANIFEST, manifest.to_bytes())
+                changed = True
 
             index = stored_index.result()
             entry = {
                 "version": version,
                 "hidden": hidden,
                 "published": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-                "datastores": len(datastores),
+                "datastores": len(datastores) + len(carried),
                 "rows": rows,
                 "bytes": sum(fp.size for fp in expected.values()),
                 "promotable": promotable,
@@ -203,7 +244,9 @@ def publish_version(
             report.current = choose_current(updated)
             promote = bool(root) and report.current == version
             writes = (
-                _plan_promotion(pool, version, tree, expected, root.result(), cache, report)
+                _plan_promotion(
+                    pool, bucket, version, tree, kept, expected, root.result(), cache, report
+                )
                 if promote
                 else {}
             )
@@ -226,19 +269,48 @@ def publish_version(
         finally:
             cache.save()
     log.info(
-        "publish%s %s to %s: %d uploaded, %d unchanged, %d deleted from the archive; "
-        "root: %d written, %d deleted; current version %s",
+        "publish%s %s to %s: %d uploaded, %d unchanged, %d kept from the archive, "
+        "%d deleted from the archive; root: %d written, %d deleted; current version %s",
         " (dry run)" if dry_run else "",
         version,
         bucket.describe(),
         len(report.uploaded),
         report.unchanged,
+        len(report.carried),
         len(report.archive_deleted),
         len(report.root_written),
         len(report.root_deleted),
         report.current,
     )
     return report
+
+
+def _done(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _manifest(
+    version: str,
+    tree: dict[str, Path],
+    datastores: list[str],
+    records: dict[str, ArchivedDatastore],
+    carried: dict[str, ArchivedDatastore],
+    stored: dict[str, StoredObject],
+) -> Manifest:
+    """The version's manifest: the published datastores' objects as the store lists them now,
+    with their records, and the carried ones as they were."""
+    prefix = archive_prefix(version)
+
+    def objects(name: str) -> dict[str, StoredObject]:
+        return {k: stored[prefix + k] for k in datastore_keys(name, tree) if prefix + k in stored}
+
+    built = {
+        name: replace(records.get(name, ArchivedDatastore({})), objects=objects(name))
+        for name in datastores
+    }
+    return Manifest(version, built | carried, stored.get(prefix + METACATALOG))
 
 
 def _fingerprint(cache: FingerprintCache, bucket: Bucket, payload: Payload) -> Fingerprint:
@@ -298,28 +370,46 @@ def _root_objects(bucket: Bucket) -> dict[str, StoredObject]:
 
 def _plan_promotion(
     pool: ThreadPoolExecutor,
+    bucket: Bucket,
     version: str,
     tree: dict[str, Path],
+    kept: dict[str, StoredObject],
     archived: dict[str, Fingerprint],
     root: dict[str, StoredObject],
     cache: FingerprintCache,
     report: PublishReport,
 ) -> dict[str, Payload | str]:
     """Which root objects promotion writes and deletes (recorded in `report`); returns, for each
-    key to write, the built spec to upload or the archived key to copy."""
+    key to write, the spec to upload or the archived key to copy. A built spec is uploaded as
+    built (it points at the root); a kept one is read from the archive and pointed at the root."""
     prefix = archive_prefix(version)
-    specs = [k for k in tree if _is_spec(k)]
-    spec_prints = run_all(pool, "fingerprint", lambda k: cache.fingerprint(tree[k]), specs)
+    keys = [*tree, *kept]
+    kept_specs = [k for k in kept if _is_spec(k)]
+    specs: dict[str, Payload] = {k: tree[k] for k in tree if _is_spec(k)}
+    specs |= run_all(pool, "read", lambda k: _root_spec(bucket, prefix, k), kept_specs)
+    spec_prints = run_all(
+        pool, "fingerprint", lambda k: _fingerprint(cache, bucket, specs[k]), specs
+    )
     report.root_uploaded = sorted(k for k in specs if not spec_prints[k].matches(root.get(k)))
     report.root_copied = sorted(
-        k for k in tree if not _is_spec(k) and not archived[prefix + k].matches(root.get(k))
+        k for k in keys if k not in specs and not archived[prefix + k].matches(root.get(k))
     )
-    report.root_deleted = sorted(set(root) - set(tree))
+    report.root_deleted = sorted(set(root) - set(keys))
     # Largest first, so the last transfers to finish are small.
     sizes = {k: spec_prints[k].size for k in report.root_uploaded}
     sizes |= {k: archived[prefix + k].size for k in report.root_copied}
     order = sorted(report.root_written, key=lambda k: sizes[k], reverse=True)
-    return {k: (tree[k] if k in spec_prints else prefix + k) for k in order}
+    return {k: (specs[k] if k in specs else prefix + k) for k in order}
+
+
+def _root_spec(bucket: Bucket, prefix: str, key: str) -> bytes:
+    """The archived spec at `prefix + key`, its catalog_file moved from the archive to the root."""
+    raw = bucket.get_bytes(prefix + key)
+    if raw is None:
+        raise PublishError(prefix + key, "archived spec disappeared during the publish")
+    document = json.loads(raw)
+    url = str(document.get("catalog_file", ""))
+    return _dump_spec(with_catalog_file(document, url.replace(f"/{prefix}source/", "/source/", 1)))
 
 
 def _promote(

@@ -93,6 +93,9 @@ class Settings:
     duckdb_threads: int
     # Promote a version to the root even when some of its datastores failed.
     allow_partial: bool = False
+    # A datastore of at most this many rows is one sorted file even if the partition table
+    # names it: the web app downloads such a datastore as one object.
+    single_file_max_records: int = 5000
     partitions: dict[str, list[str]] = field(default_factory=dict)
     sftp: SftpSettings = field(default_factory=SftpSettings)
     sensor: SensorSettings = field(default_factory=SensorSettings)
@@ -131,6 +134,12 @@ def _boolean(value: Any, key: str, origin: str) -> bool:
     return value
 
 
+def _count(value: Any, key: str, origin: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SettingsError(f"{origin}: {key} must be an integer >= 0, not {value!r}")
+    return value
+
+
 def load_settings(
     config_file: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
@@ -165,6 +174,11 @@ def load_settings(
             duckdb_memory_limit=str(duck["memory_limit"]),
             duckdb_threads=int(duck["threads"]),
             allow_partial=_boolean(raw.get("allow_partial", False), "allow_partial", origin),
+            single_file_max_records=_count(
+                raw.get("single_file_max_records", Settings.single_file_max_records),
+                "single_file_max_records",
+                origin,
+            ),
             partitions={name: list(cols) for name, cols in partitions.items()},
             sftp=_table(SftpSettings, raw, "sftp", origin),
             sensor=_table(SensorSettings, raw, "sensor", origin),

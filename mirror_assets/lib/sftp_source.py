@@ -104,6 +104,7 @@ class SftpSource:
                 raise VersionError(self.url(version, METACATALOG), "metacatalog.parquet not found")
             source = await _scan(session, posixpath.join(version_path, "source"), _REGULAR) or {}
             inventory = classify_source_files(source)
+            available = list(inventory.datastores)
             if only is not None:
                 inventory.datastores = [n for n in inventory.datastores if n in only]
             attrs = {METACATALOG: top[METACATALOG], **{f"source/{n}": a for n, a in source.items()}}
@@ -111,6 +112,7 @@ class SftpSource:
             remotes = [RemoteFile(p, int(attrs[p].size), int(attrs[p].mtime)) for p in wanted]
             report = FetchReport(
                 datastores=inventory.datastores,
+                available=available,
                 problems=inventory.problems,
                 ignored=inventory.ignored,
             )

@@ -21,7 +21,8 @@ _NO_COLUMNS = "_no_attribute_columns"
 @dataclass(frozen=True)
 class SidecarSummary:
     rows: int
-    project_id: str
+    # None for an empty datastore.
+    project_id: str | None
     # Distinct non-null values per VARCHAR (except path) and VARCHAR[] column.
     cardinalities: dict[str, int]
     schema: DatastoreSchema
@@ -110,17 +111,19 @@ def write_sidecars(
     list_tuples: Path | None = None,
 ) -> SidecarSummary:
     """Write both sidecars for the datastore parquet `src` (and its `list_tuples`, see
-    `write_uniqs`)."""
+    `write_uniqs`). An empty datastore gets uniqs with empty lists and a null project_id."""
     schema = read_schema(con, src)
     if PATH_COLUMN not in schema.columns:
         raise DatastoreError(src, "no 'path' column, so project_id cannot be derived")
     rows = count_rows(con, src)
-    if rows == 0:
-        raise DatastoreError(src, "the datastore has no rows")
-    first_path = con.execute(
-        f"SELECT {quote_ident(PATH_COLUMN)} FROM read_parquet(?) LIMIT 1", [str(src)]
-    ).fetchall()[0][0]
-    project_id = project_id_from_path(first_path, src)
+    # An experiment whose output is not there yet has an empty datastore: it is published with
+    # empty uniqs and no project_id (null in `_metadata.json`).
+    project_id = None
+    if rows:
+        first_path = con.execute(
+            f"SELECT {quote_ident(PATH_COLUMN)} FROM read_parquet(?) LIMIT 1", [str(src)]
+        ).fetchall()[0][0]
+        project_id = project_id_from_path(first_path, src)
     write_uniqs(con, src, schema, rows, uniqs_dest, list_tuples)
     cardinalities = read_cardinalities(con, uniqs_dest)
     write_json(metadata_dest, {"project_id": project_id, "num_records": rows})

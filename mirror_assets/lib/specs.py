@@ -10,9 +10,20 @@ from mirror_assets.lib.errors import DatastoreError
 from mirror_assets.lib.files import write_json
 
 
-def public_catalog_url(public_base_url: str, name: str, prefix: str = "") -> str:
-    """URL of datastore `name`'s parquet under `public_base_url` (and an optional key prefix)."""
-    return f"{public_base_url.rstrip('/')}/{prefix}source/{name}.parquet"
+def public_catalog_url(
+    public_base_url: str, name: str, prefix: str = "", folder: bool = False
+) -> str:
+    """URL of datastore `name`'s parquet under `public_base_url` (and an optional key prefix).
+    A hive folder's URL ends in `/`: polars reads a hive dataset only then (upstream's rule)."""
+    url = f"{public_base_url.rstrip('/')}/{prefix}source/{name}.parquet"
+    return url + "/" if folder else url
+
+
+def built_catalog_url(public_base_url: str, built: Path, prefix: str = "") -> str:
+    """The public URL of the built datastore `built` (`.../source/<name>.parquet`), which ends in
+    `/` when it was written as a hive folder."""
+    name = built.name.removesuffix(".parquet")
+    return public_catalog_url(public_base_url, name, prefix, folder=built.is_dir())
 
 
 def read_spec(src: Path) -> dict[str, Any]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from mirror_assets.lib.files import write_json
+
 METACATALOG = "metacatalog.parquet"
+# The datastores the source holds for the version, as the last fetch listed them.
+SOURCE_DATASTORES = "source.json"
 
 
 @dataclass(frozen=True)
@@ -57,3 +62,12 @@ class VersionStaging:
 
     def metadata_json(self, name: str) -> Path:
         return self.build / "source" / f"{name}_metadata.json"
+
+    def record_source_datastores(self, names: list[str]) -> None:
+        """Record the datastores the source holds (fetched or not, whole or broken)."""
+        write_json(self.status / SOURCE_DATASTORES, sorted(set(names)))
+
+    def source_datastores(self) -> list[str] | None:
+        """The datastores the source held at the last fetch; None if it was never recorded."""
+        path = self.status / SOURCE_DATASTORES
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

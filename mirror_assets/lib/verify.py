@@ -14,9 +14,10 @@ from urllib.parse import unquote
 import duckdb
 
 from mirror_assets.lib.bucket import Bucket
-from mirror_assets.lib.datastore import count_rows
+from mirror_assets.lib.datastore import count_rows, read_schema
 from mirror_assets.lib.errors import MirrorError, one_line
 from mirror_assets.lib.files import tree_files
+from mirror_assets.lib.layout import DatastoreLayout, choose_layout
 from mirror_assets.lib.publish import archive_prefix
 from mirror_assets.lib.staging import VersionStaging
 
@@ -87,6 +88,26 @@ def unpaired_names(metacatalog: list[str], datastores: list[str]) -> tuple[list[
     return sorted(set(metacatalog) - set(datastores)), sorted(set(datastores) - set(metacatalog))
 
 
+def source_layout(
+    con: duckdb.DuckDBPyConnection,
+    src: Path,
+    configured: list[str],
+    single_file_max_records: int,
+) -> DatastoreLayout:
+    """The layout the fetched datastore `src` must have been written in, from its own columns
+    and rows; DatastoreError when it cannot be read."""
+    return choose_layout(
+        configured, read_schema(con, src).columns, count_rows(con, src), single_file_max_records
+    )
+
+
+def empty_datastores(
+    con: duckdb.DuckDBPyConnection, version: VersionStaging, names: list[str]
+) -> list[str]:
+    """The datastores among `names` whose fetched parquet holds no rows."""
+    return [n for n in names if _rows(con, version.raw_file(n, ".parquet")) == 0]
+
+
 def partition_layout_problems(dest: Path, partition_cols: list[str]) -> list[str]:
     """Every file of a partitioned output sits under `col=value/` folders for `partition_cols`,
     in order; an unpartitioned output is a single file."""
@@ -115,9 +136,26 @@ def _key_of(url: str, public_base_url: str) -> str | None:
     return url[len(base) :] if url.startswith(base) else None
 
 
+def _catalog_file_target(bucket: Bucket, key: str, url: str, target: str) -> list[str]:
+    """`url` (for object `target`) names what the store holds: a hive folder of objects when it
+    ends in `/`, else one object."""
+    wanted_folder = target.endswith("/")
+    target = target.rstrip("/")
+    listed = bucket.list(target)
+    is_file = target in listed
+    is_folder = any(k.startswith(target + "/") for k in listed)
+    if (wanted_folder and is_folder) or (not wanted_folder and is_file):
+        return []
+    if is_file or is_folder:
+        found = "a hive folder" if is_folder else "a single file"
+        wanted = "a hive folder (URL ending in /)" if wanted_folder else "a single file"
+        return [f"{key}: catalog_file {url} names {wanted}, but {target} is {found}"]
+    return [f"{key}: catalog_file {url} points at nothing ({target} is missing)"]
+
+
 def catalog_file_problems(bucket: Bucket, public_base_url: str, spec_keys: list[str]) -> list[str]:
-    """Each published spec's catalog_file is below the public base URL and names an object (or
-    a hive folder of objects) that exists in the store."""
+    """Each published spec's catalog_file is below the public base URL and names an object, or a
+    hive folder of objects with a URL ending in `/`, that exists in the store."""
     problems = []
     for key in spec_keys:
         raw = bucket.get_bytes(key)
@@ -132,8 +170,8 @@ def catalog_file_problems(bucket: Bucket, public_base_url: str, spec_keys: list[
         target = _key_of(str(url), public_base_url)
         if target is None:
             problems.append(f"{key}: catalog_file {url} is not below {public_base_url}")
-        elif not bucket.list(target):
-            problems.append(f"{key}: catalog_file {url} points at nothing ({target} is missing)")
+        else:
+            problems += _catalog_file_target(bucket, key, str(url), target)
     return problems
 
 

@@ -31,8 +31,12 @@ def paths(tmp_path, sample_catalog):
     return sample_catalog, tmp_path / "dest", tmp_path / "staging"
 
 
-def _settings(paths, **partitions):
-    return settings_for(*paths, partitions=partitions or None)
+def _settings(paths, single_file_max_records=None, **partitions):
+    # single_file_max_records=4 makes the sample's 5-row datastores in the table hive folders
+    # (None: the shipped 5000).
+    return settings_for(
+        *paths, partitions=partitions or None, single_file_max_records=single_file_max_records
+    )
 
 
 def _unchanged(result, asset):
@@ -73,12 +77,23 @@ def test_changed_input_or_setting_recomputes_only_what_it_shapes(paths):
     assert _unchanged(after_input, "datastore_specs") == set(ALL_B)
     assert json.loads((dest / "source" / "by473_metadata.json").read_text())["num_records"] == 6
 
+    # A lower single_file_max_records reshapes every datastore's output (the 5-row ones in the
+    # partition table become hive folders), and their specs follow.
+    after_threshold = run_job(_settings(paths, single_file_max_records=4), VERSION_B)
+
+    assert after_threshold.success
+    assert _unchanged(after_threshold, "partitioned_datastores") == set()
+    assert _unchanged(after_threshold, "datastore_sidecars") == set(ALL_B)
+    assert _unchanged(after_threshold, "datastore_specs") == {"by473", "esmvaltool-obs-ct11"}
+    assert (dest / "source" / "cmip6_oi10.parquet" / "realm=ocean").is_dir()
+
     # A new partition table entry reshapes one datastore's output, and only that one.
-    after_setting = run_job(_settings(paths, cmip6_oi10=["realm"]), VERSION_B)
+    after_setting = run_job(_settings(paths, 4, cmip6_oi10=["realm"]), VERSION_B)
 
     assert after_setting.success
     assert _unchanged(after_setting, "partitioned_datastores") == set(ALL_B) - {"cmip6_oi10"}
     assert _unchanged(after_setting, "datastore_sidecars") == set(ALL_B)
+    assert (dest / "source" / "cmip6_oi10.parquet" / "realm=ocean").is_dir()
     folders = {p.relative_to(dest).as_posix() for p in (dest / "source").rglob("table_id=*")}
     assert not folders
 
@@ -86,8 +101,10 @@ def test_changed_input_or_setting_recomputes_only_what_it_shapes(paths):
 def test_datastore_that_becomes_partitioned_can_be_republished(paths):
     dest = paths[1]
     assert run_job(_settings(paths), VERSION_B).success
-    assert run_job(_settings(paths, by473=["realm"]), VERSION_B).success
+    assert run_job(_settings(paths, 4, by473=["realm"]), VERSION_B).success
     assert (dest / "source" / "by473.parquet").is_dir()
+    spec = json.loads((dest / "source" / "by473.json").read_text())
+    assert spec["catalog_file"].endswith("/source/by473.parquet/")
 
 
 def test_rerun_of_named_datastores_keeps_the_others_and_completes_the_version(paths):

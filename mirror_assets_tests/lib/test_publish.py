@@ -42,9 +42,10 @@ def test_first_publish_archives_then_promotes(tmp_path, dest):
         "versions.json",
     ]
     archived = json.loads((dest / "versions/v2025-01-01/source/a.json").read_text())
-    assert archived["catalog_file"] == f"{BASE}/versions/v2025-01-01/source/a.parquet"
+    # A hive folder's URL ends in / (polars reads a hive dataset only then).
+    assert archived["catalog_file"] == f"{BASE}/versions/v2025-01-01/source/a.parquet/"
     root_spec = json.loads((dest / "source/a.json").read_text())
-    assert root_spec["catalog_file"] == f"{BASE}/source/a.parquet"
+    assert root_spec["catalog_file"] == f"{BASE}/source/a.parquet/"
     index = read_versions_index(bucket)
     assert index["current"] == "v2025-01-01"
     assert [v["version"] for v in index["versions"]] == ["v2025-01-01"]
@@ -178,6 +179,11 @@ def make_single_file_build(root, name, marker):
 
 def test_datastore_switching_between_file_and_hive_folder_is_promoted_both_ways(tmp_path, dest):
     bucket = LocalBucket(dest)
+
+    def archived_url(version):
+        spec = dest / "versions" / version / "source" / "a.json"
+        return json.loads(spec.read_text())["catalog_file"]
+
     publish(bucket, make_single_file_build(tmp_path / "b1", "a", "1"), "v2025-01-01", ["a"])
     assert (dest / "source/a.parquet").read_text() == "a single 1"
     publish(bucket, make_build(tmp_path / "b2", {"a": ["p=1", "p=2"]}, "2"), "v2025-02-01", ["a"])
@@ -185,6 +191,10 @@ def test_datastore_switching_between_file_and_hive_folder_is_promoted_both_ways(
     publish(bucket, make_single_file_build(tmp_path / "b3", "a", "3"), "v2025-03-01", ["a"])
     assert (dest / "source/a.parquet").read_text() == "a single 3"
     assert read_versions_index(bucket)["current"] == "v2025-03-01"
+    # Each archived spec follows its own build: a file's URL as it is, a folder's with a /.
+    assert archived_url("v2025-01-01") == f"{BASE}/versions/v2025-01-01/source/a.parquet"
+    assert archived_url("v2025-02-01") == f"{BASE}/versions/v2025-02-01/source/a.parquet/"
+    assert archived_url("v2025-03-01") == f"{BASE}/versions/v2025-03-01/source/a.parquet"
 
 
 def test_promotion_is_marked_until_it_completes(tmp_path, dest, monkeypatch):

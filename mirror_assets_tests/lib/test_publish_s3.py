@@ -56,8 +56,9 @@ def test_first_publish_archives_promotes_and_types(tmp_path, s3_target):
     assert archived[1].strip('"').endswith("-3")
     assert s3_target.read(big) == (build / big).read_bytes()
     spec = json.loads(s3_target.read(f"versions/{V1}/source/a.json"))
-    assert spec["catalog_file"] == f"{BASE}/versions/{V1}/source/a.parquet"
-    assert json.loads(s3_target.read("source/a.json"))["catalog_file"] == f"{BASE}/source/a.parquet"
+    assert spec["catalog_file"] == f"{BASE}/versions/{V1}/source/a.parquet/"
+    root_spec = json.loads(s3_target.read("source/a.json"))
+    assert root_spec["catalog_file"] == f"{BASE}/source/a.parquet/"
     head = s3_target.client.head_object
     assert head(Bucket=s3_target.bucket_name, Key=big)["ContentType"] == (
         "application/vnd.apache.parquet"

@@ -6,7 +6,7 @@ import pytest
 from mirror_assets.lib import sidecars
 from mirror_assets.lib.errors import DatastoreError
 from mirror_assets.lib.sidecars import project_id_from_path, read_cardinalities, write_sidecars
-from mirror_assets_tests.conftest import write_parquet
+from mirror_assets_tests.conftest import STRINGS, write_parquet
 
 PATHS = [
     "/g/data/xp65/a/1.nc",
@@ -108,11 +108,23 @@ def test_unusable_first_path_is_a_datastore_error(con, tmp_path):
         write_sidecars(con, src, tmp_path / "u.parquet", tmp_path / "m.json")
 
 
-def test_empty_datastore_is_a_datastore_error(con, tmp_path):
-    src = write_parquet(tmp_path / "empty.parquet", {"path": [], "realm": []})
-    with pytest.raises(DatastoreError, match=r"empty.parquet: the datastore has no rows"):
-        write_sidecars(con, src, tmp_path / "u.parquet", tmp_path / "m.json")
-    assert not (tmp_path / "u.parquet").exists()
+def test_empty_datastore_gets_empty_uniqs_and_no_project_id(con, tmp_path):
+    """An experiment whose output is not there yet: zero rows, published all the same."""
+    src = write_parquet(
+        tmp_path / "empty.parquet",
+        {"path": [], "realm": [], "variable": []},
+        {"variable": STRINGS},
+    )
+    uniqs, meta = tmp_path / "u.parquet", tmp_path / "m.json"
+    tuples = tmp_path / "tuples.parquet"
+    summary = write_sidecars(con, src, uniqs, meta, tuples)
+    assert pq.read_table(uniqs).to_pylist() == [{"realm": [], "variable": []}]
+    kv = con.execute("SELECT key, value FROM parquet_kv_metadata(?)", [str(uniqs)]).fetchall()
+    assert kv == [(b"num_records", b"0")]
+    assert json.loads(meta.read_text()) == {"project_id": None, "num_records": 0}
+    assert (summary.rows, summary.project_id) == (0, None)
+    assert summary.cardinalities == {"realm": 0, "variable": 0}
+    assert pq.read_table(tuples).num_rows == 0
 
 
 @pytest.mark.parametrize("content", [b"not parquet at all", None])

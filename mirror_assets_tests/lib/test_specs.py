@@ -3,7 +3,7 @@ import json
 import pytest
 
 from mirror_assets.lib.errors import DatastoreError
-from mirror_assets.lib.specs import public_catalog_url, rewrite_spec
+from mirror_assets.lib.specs import built_catalog_url, public_catalog_url, rewrite_spec
 
 BASE = "https://object-store.example/v1/AUTH_x/catalog"
 
@@ -31,6 +31,20 @@ def test_catalog_file_rewritten_and_everything_else_kept(tmp_path):
 def test_archived_url_has_the_version_prefix():
     assert public_catalog_url(BASE, "by473", "versions/v2025-02-28/") == (
         f"{BASE}/versions/v2025-02-28/source/by473.parquet"
+    )
+
+
+def test_a_hive_folder_url_ends_in_a_slash(tmp_path):
+    assert public_catalog_url(BASE, "cj877", "versions/v2026-09-01/", folder=True) == (
+        f"{BASE}/versions/v2026-09-01/source/cj877.parquet/"
+    )
+    folder = tmp_path / "source" / "cj877.parquet"
+    (folder / "realm=ocean").mkdir(parents=True)
+    single = tmp_path / "source" / "by473.parquet"
+    single.write_bytes(b"PAR1")
+    assert built_catalog_url(BASE, folder) == f"{BASE}/source/cj877.parquet/"
+    assert built_catalog_url(BASE + "/", single, "versions/v2026-09-01/") == (
+        f"{BASE}/versions/v2026-09-01/source/by473.parquet"
     )
 
 

@@ -9,7 +9,8 @@ EXPECTED = {
     # asset: (kinds, pool, upstream assets)
     "raw_catalog": ({"sftp", "parquet"}, "sftp", set()),
     "metacatalog": ({"duckdb", "parquet"}, "duckdb", {"raw_catalog"}),
-    "datastore_specs": ({"json"}, None, {"raw_catalog"}),
+    # catalog_file follows the layout partitioned_datastores wrote (a hive folder's ends in /).
+    "datastore_specs": ({"json"}, None, {"raw_catalog", "partitioned_datastores"}),
     "datastore_sidecars": ({"duckdb", "parquet", "json"}, "duckdb", {"raw_catalog"}),
     "partitioned_datastores": (
         {"duckdb", "parquet"},

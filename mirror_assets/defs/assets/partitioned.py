@@ -9,7 +9,8 @@ from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
-from mirror_assets.lib.datastore import read_schema
+from mirror_assets.defs.retries import stop_on_full_disk
+from mirror_assets.lib.datastore import count_rows, read_schema
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.partitioning import (
@@ -25,10 +26,11 @@ METRICS = {
     "bytes": int,
     "files": int,
     "partition_columns": list,
+    "missing_partition_columns": list,
     "sort_columns": list,
     "seconds": float,
 }
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 
 @dg.asset(
@@ -46,8 +48,9 @@ def partitioned_datastores(
     mirror_settings: MirrorSettings,
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
-    """Each datastore rewritten sorted by its 3 lowest-cardinality columns in 10k-row row groups,
-    hive-partitioned (source/<name>.parquet/col=value/...) where the partition table names it."""
+    """Each datastore rewritten sorted by its 3 lowest-cardinality columns in 10k-row row groups:
+    hive-partitioned (source/<name>.parquet/col=value/...) by the partition table's columns it
+    has, or one file when it holds at most single_file_max_records rows or none of them."""
     start = time.perf_counter()
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
@@ -55,6 +58,7 @@ def partitioned_datastores(
     def fingerprint(name: str) -> str:
         shaping = {
             "partition_columns": mirror_settings.partition_columns(name),
+            "single_file_max_records": mirror_settings.single_file_max_records,
             "sort_column_count": mirror_settings.sort_column_count,
             "row_group_size": mirror_settings.row_group_size,
             "duckdb": duckdb.__version__,
@@ -66,15 +70,23 @@ def partitioned_datastores(
     # Writers are shared out by file size, a stand-in for the work a datastore takes.
     total = sum(p.stat().st_size for p in (version.raw / "source").glob("*.parquet"))
     with (
+        stop_on_full_disk("partitioned", version.root),
         staging.duckdb(context.partition_key) as con,
         partitioned_writes(con, mirror_settings.row_group_size) as slots,
     ):
 
         def rewrite(name: str) -> dict:
             src = version.raw_file(name, ".parquet")
-            partition_cols = mirror_settings.partition_columns(name)
             with con.cursor() as cursor:
                 schema = read_schema(cursor, src)
+                layout = mirror_settings.layout(name, schema.columns, count_rows(cursor, src))
+                partition_cols = layout.partition_columns
+                if layout.missing_columns:
+                    context.log.warning(
+                        f"partitioned: {name} lacks partition column(s) "
+                        f"{', '.join(layout.missing_columns)}; partitioned by "
+                        f"{', '.join(partition_cols) or 'nothing (one file)'}"
+                    )
                 sort_cols = choose_sort_columns(
                     schema,
                     read_cardinalities(cursor, version.uniqs(name)),
@@ -98,6 +110,7 @@ def partitioned_datastores(
                 "bytes": summary.bytes,
                 "files": summary.files,
                 "partition_columns": partition_cols,
+                "missing_partition_columns": layout.missing_columns,
                 "sort_columns": sort_cols,
             }
 

@@ -11,7 +11,8 @@ from mirror_assets.defs.metadata import duration_since, outcome_metadata, versio
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient, stop_on_full_disk
-from mirror_assets.lib.outcomes import BUILD_STAGES
+from mirror_assets.lib.manifest import MANIFEST
+from mirror_assets.lib.outcomes import STAGES
 from mirror_assets.lib.publish import VERSIONS_JSON, archive_prefix
 from mirror_assets.lib.staged_publish import publish_staged
 from mirror_assets.lib.staging import METACATALOG
@@ -34,12 +35,15 @@ def published_catalog(
     mirror_settings: MirrorSettings,
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
-    """The version published to the object store under versions/<version>/, and promoted to
-    the bucket root when it is the newest complete, non-hidden version.
+    """The version published to the object store under versions/<version>/ with its
+    manifest, and promoted to the bucket root when it is the newest complete, non-hidden version.
 
-    A datastore that failed in any stage is left out, and so is its metacatalog entry; such a
-    version is only promoted with allow_partial. Metacatalog entries with no datastore in the
-    version's source/ folder (e.g. ones pointing at another project's catalog) are kept.
+    The datastores this run built are uploaded; every other datastore at the source keeps its
+    archived objects (a run limited to some datastores, or on a fresh staging folder, loses
+    nothing). A datastore that failed keeps its archived build if it has one; one neither built
+    nor archived is missing, and its metacatalog entry is left out. A version with failed or
+    missing datastores is only promoted with allow_partial. Metacatalog entries with no datastore
+    in the version's source/ folder (e.g. ones pointing at another project's catalog) are kept.
     """
     start = time.perf_counter()
     key = context.partition_key
@@ -52,19 +56,27 @@ def published_catalog(
             mirror_settings.public_base_url,
             allow_partial=run_options.allow_partial,
             dry_run=object_store.dry_run,
+            selected=run_options.scope().selected,
         )
     for action in report.actions() if report.dry_run else []:
         context.log.info(f"dry run: would {action}")
     context.log.info(
         f"publish{' (dry run)' if report.dry_run else ''}: {key} to {object_store.describe()}: "
-        f"{len(built.healthy)} datastores, {len(built.failed)} left out, "
+        f"{len(built.publish)} datastores built, {len(built.carried)} kept as archived, "
+        f"{len(built.failed)} failed or missing; "
         f"{len(report.uploaded)} objects uploaded, {report.unchanged} unchanged; "
         f"promoted={report.promoted}, current version is {report.current}"
     )
+    if built.carried:
+        context.log.info(f"publish: kept as archived: {', '.join(sorted(built.carried))}")
+    if built.missing:
+        context.log.warning(
+            f"publish: missing (not built in this run and not archived): {', '.join(built.missing)}"
+        )
     if built.failed and not report.promoted:
         context.log.warning(
-            f"publish: {key} archived without {len(built.failed)} failed datastore(s) and not "
-            "promoted (allow_partial is off)"
+            f"publish: {key} archived without {len(built.failed)} failed or missing datastore(s) "
+            "and not promoted (allow_partial is off)"
         )
     base = mirror_settings.public_base_url
     archived = f"{archive_prefix(key)}{METACATALOG}"
@@ -74,6 +86,12 @@ def published_catalog(
             "dry_run": report.dry_run,
             "objects_uploaded": len(report.uploaded),
             "objects_unchanged": report.unchanged,
+            "datastores_built": len(built.publish),
+            "datastores_kept_as_archived": ", ".join(sorted(built.carried)),
+            "datastores_missing": ", ".join(built.missing),
+            "manifest_url": dg.MetadataValue.url(
+                object_store.object_url(f"{archive_prefix(key)}{MANIFEST}", base)
+            ),
             "promoted": report.promoted,
             "promotable": not built.failed or run_options.allow_partial,
             "allow_partial": run_options.allow_partial,
@@ -83,7 +101,7 @@ def published_catalog(
             "metacatalog_url": dg.MetadataValue.url(object_store.object_url(archived, base)),
             "versions_json_url": dg.MetadataValue.url(object_store.object_url(VERSIONS_JSON, base)),
             **outcome_metadata(built.outcomes(), {"rows": int}),
-            "version_datastores": version_table(built.picture, list(BUILD_STAGES)),
+            "version_datastores": version_table(built.picture, list(STAGES)),
             "duration_seconds": duration_since(start),
         }
     )

@@ -69,6 +69,7 @@ def raw_catalog(
             check_metacatalog(con, version.raw / METACATALOG)
         inputs = [METACATALOG, *(f"source/{f}" for n in report.datastores for f in _pair(n))]
         record_input_digests(version.raw, inputs, version.status, keep_others=scope.limited)
+        version.record_source_datastores(report.available + [p.name for p in report.problems])
         for name in report.ignored:
             context.log.warning(f"fetch: ignored unknown file source/{name}")
         outcomes = fetch_outcomes(report, scope)

@@ -8,13 +8,14 @@ from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import RunOptions, StagingArea
+from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.lib.duck import one_thread_per_statement
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.sidecars import write_sidecars
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 
 @dg.asset(
@@ -30,7 +31,8 @@ def datastore_sidecars(
     context: dg.AssetExecutionContext, staging: StagingArea, run_options: RunOptions
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
-    key-value metadata) and <name>_metadata.json (project_id, num_records)."""
+    key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore
+    gets empty value lists, num_records 0 and a null project_id."""
     start = time.perf_counter()
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
@@ -48,6 +50,7 @@ def datastore_sidecars(
         return version.uniqs(name).is_file() and version.metadata_json(name).is_file()
 
     with (
+        stop_on_full_disk("sidecars", version.root),
         staging.duckdb(context.partition_key) as con,
         one_thread_per_statement(con) as slots,
     ):

@@ -3,20 +3,22 @@ import time
 import dagster as dg
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
+from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
-from mirror_assets.lib.specs import public_catalog_url, rewrite_spec
+from mirror_assets.lib.specs import built_catalog_url, rewrite_spec
 
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 @dg.asset(
     partitions_def=catalog_versions,
-    deps=[raw_catalog],
+    deps=[raw_catalog, partitioned_datastores],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"json"},
@@ -28,13 +30,15 @@ def datastore_specs(
     mirror_settings: MirrorSettings,
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
-    """Each esm-datastore's ESM collection JSON with catalog_file set to its public parquet URL."""
+    """Each esm-datastore's ESM collection JSON with catalog_file set to its public parquet URL:
+    `.../source/<name>.parquet`, ending in `/` when the datastore was written as a hive folder
+    (so it follows partitioned_datastores)."""
     start = time.perf_counter()
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
     def url(name: str) -> str:
-        return public_catalog_url(mirror_settings.public_base_url, name)
+        return built_catalog_url(mirror_settings.public_base_url, version.built_datastore(name))
 
     def rewrite(name: str) -> dict:
         rewrite_spec(version.raw_file(name, ".json"), version.built_spec(name), url(name))
@@ -45,16 +49,17 @@ def datastore_specs(
             digests, [f"source/{name}.json"], "specs", CODE_VERSION, {"catalog_file": url(name)}
         )
 
-    this_run, recorded = run_stage(
-        version.status,
-        "specs",
-        ["fetch"],
-        run_options.scope().selected,
-        rewrite,
-        context.log,
-        fingerprint=fingerprint,
-        outputs_present=lambda name: version.built_spec(name).is_file(),
-    )
+    with stop_on_full_disk("specs", version.root):
+        this_run, recorded = run_stage(
+            version.status,
+            "specs",
+            ["fetch", "partitioned"],
+            run_options.scope().selected,
+            rewrite,
+            context.log,
+            fingerprint=fingerprint,
+            outputs_present=lambda name: version.built_spec(name).is_file(),
+        )
     return dg.MaterializeResult(
         metadata={
             **outcome_metadata(recorded, {"catalog_file": str}, this_run=this_run),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 import dagster as dg
@@ -10,6 +10,7 @@ import duckdb
 
 from mirror_assets.defs.partitions import PARTITION_TAG
 from mirror_assets.lib.duck import connect
+from mirror_assets.lib.layout import DatastoreLayout, choose_layout
 from mirror_assets.lib.staging import VersionStaging
 from mirror_assets.lib.version_lock import version_lock
 
@@ -47,7 +48,15 @@ class MirrorSettings(dg.ConfigurableResource):
     public_base_url: str
     row_group_size: int = 10_000
     sort_column_count: int = 3
+    single_file_max_records: int = 5000
     partitions: dict[str, list[str]] = {}
 
     def partition_columns(self, name: str) -> list[str]:
+        """The partition table's columns for `name` (the datastore may lack some)."""
         return list(self.partitions.get(name, []))
+
+    def layout(self, name: str, columns: Collection[str], rows: int) -> DatastoreLayout:
+        """How datastore `name`, with `columns` and `rows` rows, is written."""
+        return choose_layout(
+            self.partition_columns(name), columns, rows, self.single_file_max_records
+        )
