@@ -59,8 +59,9 @@ def _acquire(path: Path, holder: str) -> _Held | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:
-        # A staging folder nobody can write cannot be corrupted by a second run either; the run
-        # stops at its first write with the disk's own message.
+        # A staging folder this process cannot write into (read-only, full, a file in the way)
+        # is one it cannot corrupt either: the run stops at its first write, with the disk's own
+        # message, as it would without the lock.
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
