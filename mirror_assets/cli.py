@@ -19,7 +19,7 @@ from mirror_assets.cli_args import (
 )
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.run_options import RunOptionsError, parse_datastore_list
-from mirror_assets.lib.settings import SettingsError
+from mirror_assets.lib.settings import Settings, SettingsError
 from mirror_assets.lib.sources import open_source
 from mirror_assets.lib.versions import newest_visible
 
@@ -34,7 +34,11 @@ def _datastores_arg(value: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="mirror-catalog", description=__doc__.splitlines()[0])
     add_version_argument(parser)
-    parser.add_argument("--list", action="store_true", help="list the versions at the source")
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the versions at the source (with --dest: which are archived there)",
+    )
     parser.add_argument(
         "--source",
         help="folder holding version folders, or sftp://[user@]host[:port]/base/path "
@@ -59,8 +63,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="promote the version to the root even if some datastores failed",
     )
+    parser.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="build and upload every datastore, even one another version has built or archived",
+    )
     add_s3_arguments(parser)
     return parser
+
+
+def _listed(versions: list[str], settings: Settings) -> list[str]:
+    """Each source version, marked when the destination has it archived (and current)."""
+    from mirror_assets.lib.destinations import bucket_for
+    from mirror_assets.lib.publish import read_versions_index
+
+    index = read_versions_index(bucket_for(settings))
+    archived = {v["version"] for v in index["versions"]}
+    lines = []
+    for version in versions:
+        mark = "archived" if version in archived else ""
+        if version == index.get("current"):
+            mark += " (current)"
+        lines.append(f"{version}\t{mark}".rstrip())
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = open_source(settings)
         versions = source.list_versions()
         if args.list:
-            print("\n".join(versions))
+            print("\n".join(_listed(versions, settings) if args.dest else versions))
             return 0
         version = args.catalog_version or newest_visible(versions)
         if version is None:
@@ -99,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         from mirror_assets.cli_run import run_version  # Dagster loads only to launch a run
 
-        return run_version(settings, version, args.datastores, args.allow_partial)
+        return run_version(
+            settings, version, args.datastores, args.allow_partial, reuse=not args.no_reuse
+        )
     except (MirrorError, SettingsError) as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)
         return 1

@@ -34,7 +34,7 @@ def _instance() -> dg.DagsterInstance:
 
 
 def run_options_config(
-    datastores: list[str] | None = None, allow_partial: bool | None = None
+    datastores: list[str] | None = None, allow_partial: bool | None = None, reuse: bool = True
 ) -> dict:
     """The run config of the run-scoped `run_options` resource (empty: the defaults)."""
     config: dict = {}
@@ -42,6 +42,8 @@ def run_options_config(
         config["datastores"] = list(datastores)
     if allow_partial is not None:
         config["allow_partial"] = allow_partial
+    if not reuse:
+        config["reuse"] = False
     return {"resources": {"run_options": {"config": config}}} if config else {}
 
 
@@ -88,6 +90,7 @@ def run_version(
     version: str,
     datastores: list[str] | None = None,
     allow_partial: bool | None = None,
+    reuse: bool = True,
 ) -> int:
     """Materialise every asset of the job for `version`; returns the exit status.
 
@@ -118,7 +121,7 @@ def run_version(
             instance,
             mirror_catalog_job.name,
             version,
-            run_config=run_options_config(datastores, allow_partial),
+            run_config=run_options_config(datastores, allow_partial, reuse),
         )
     status = VersionStaging.of(settings.staging, version).status
     failed = failures(status, BUILD_STAGES)

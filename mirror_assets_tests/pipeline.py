@@ -61,6 +61,7 @@ def run_job(
     datastores: list[str] | None = None,
     allow_partial: bool | None = None,
     instance: dg.DagsterInstance | None = None,
+    reuse: bool = True,
 ) -> dg.ExecuteInProcessResult:
     job = build_definitions(settings).resolve_job_def("mirror_catalog")
     instance = instance or dg.DagsterInstance.ephemeral()
@@ -69,7 +70,7 @@ def run_job(
         partition_key=version,
         instance=instance,
         raise_on_error=False,
-        run_config=run_options_config(datastores, allow_partial),
+        run_config=run_options_config(datastores, allow_partial, reuse),
     )
 
 

@@ -137,3 +137,14 @@ def test_one_datastore_from_a_new_machine_loses_nothing(tmp_path):
     assert after == before
     assert "0 deleted from the archive" in result.stderr
     assert "6 kept from the archive" in result.stderr
+
+
+def test_list_with_a_destination_marks_the_archived_versions(tmp_path):
+    assert (
+        run_cli("--catalog-version", "v2025-01-29", "--dest", "out", cwd=tmp_path).returncode == 0
+    )
+
+    listed = run_cli("--list", "--dest", "out", cwd=tmp_path)
+
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == ["v2025-02-28", "v2025-01-29\tarchived (current)"]

@@ -8,7 +8,9 @@ from typing import Any
 
 import dagster as dg
 
+from mirror_assets.lib.manifest import archive_prefix
 from mirror_assets.lib.outcomes import DatastoreStatus, Outcome
+from mirror_assets.lib.publish import PublishReport
 
 _TYPES = {int: "int", float: "float", str: "string"}
 
@@ -30,6 +32,9 @@ def outcome_table(outcomes: list[Outcome], metric_types: dict[str, type]) -> dg.
         dg.TableColumn("datastore", "string"),
         dg.TableColumn("status", "string"),
         dg.TableColumn("unchanged", "bool", description="not recomputed: same inputs and code"),
+        dg.TableColumn(
+            "reused_from", "string", description="the version whose identical build was linked"
+        ),
         *(dg.TableColumn(k, _TYPES.get(t, "string")) for k, t in metric_types.items()),
         dg.TableColumn("cause", "string"),
     ]
@@ -39,6 +44,7 @@ def outcome_table(outcomes: list[Outcome], metric_types: dict[str, type]) -> dg.
                 "datastore": o.name,
                 "status": "ok" if o.ok else "failed",
                 "unchanged": o.reused,
+                "reused_from": o.reused_from,
                 **{
                     k: _cell(o.metrics.get(k, None if t is int else ""))
                     for k, t in metric_types.items()
@@ -63,10 +69,14 @@ def outcome_metadata(
     """
     ok = [o for o in outcomes if o.ok]
     done = outcomes if this_run is None else this_run
+    linked = [o for o in done if o.reused_from and not o.reused]
     metadata: dict[str, Any] = {
         "datastores_ok": len(ok),
         "datastores_failed": len(outcomes) - len(ok),
         "datastores_unchanged": sum(1 for o in done if o.reused),
+        "datastores_reused": len(linked),
+        # What the builds linked from other versions took there (their recorded seconds).
+        "seconds_not_spent": round(sum(float(o.metrics.get("seconds") or 0) for o in linked), 3),
         "datastores_this_run": len(done),
         "datastores": outcome_table(outcomes, metric_types),
     }
@@ -117,3 +127,23 @@ def timed(work: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, An
 def duration_since(start: float) -> dg.MetadataValue:
     """Seconds since `start` (a `time.perf_counter()` reading), for a `duration_seconds` entry."""
     return dg.MetadataValue.float(round(time.perf_counter() - start, 3))
+
+
+def reuse_summary(report: PublishReport) -> str:
+    """Per datastore, the version its copied objects came from and the bytes not uploaded."""
+    prefix = archive_prefix(report.version)
+    rows: dict[str, tuple[set[str], int]] = {}
+    for key, donor in report.copied.items():
+        relative = key.removeprefix(prefix)
+        name = relative.removeprefix("source/").split("/")[0]
+        for suffix in ("_uniqs.parquet", "_metadata.json", ".parquet", ".json"):
+            name = name.removesuffix(suffix)
+        versions, size = rows.get(name, (set(), 0))
+        versions.add(donor.removeprefix("versions/").split("/")[0])
+        rows[name] = (versions, size + report.copied_sizes[key])
+    if not rows:
+        return "nothing copied from other versions"
+    lines = ["| datastore | reused from | bytes not uploaded |", "|---|---|---:|"]
+    for name, (versions, size) in sorted(rows.items()):
+        lines.append(f"| {name} | {', '.join(sorted(versions))} | {size} |")
+    return "\n".join(lines)

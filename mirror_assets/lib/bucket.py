@@ -64,7 +64,9 @@ class Bucket(Protocol):
 
     def put(self, key: str, payload: Payload) -> None: ...
 
-    def copy(self, src_key: str, dest_key: str) -> None: ...
+    def copy(self, src_key: str, dest_key: str, size: int | None = None) -> None:
+        """Server-side copy; `size` (the source's, when known) saves asking for it."""
+        ...
 
     def delete(self, keys: list[str]) -> None: ...
 
@@ -186,7 +188,7 @@ class LocalBucket:
             shutil.copyfile(payload, tmp)
         os.replace(tmp, dest)
 
-    def copy(self, src_key: str, dest_key: str) -> None:
+    def copy(self, src_key: str, dest_key: str, size: int | None = None) -> None:
         self.put(dest_key, self._path(src_key))
 
     def delete(self, keys: list[str]) -> None:

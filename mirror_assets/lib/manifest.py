@@ -20,10 +20,16 @@ from mirror_assets.lib.bucket import StoredObject
 
 MANIFEST = "manifest.json"
 FORMAT = 1
+ARCHIVE_PREFIX = "versions/"
 
 # States of a datastore in the manifest.
 BUILT = "ok"  # built from the version's source as it is
 KEPT = "kept"  # its rebuild failed in a later run: the objects of the last good build were kept
+
+
+def archive_prefix(version: str) -> str:
+    """Where a version is archived in the bucket."""
+    return f"{ARCHIVE_PREFIX}{version}/"
 
 
 @dataclass

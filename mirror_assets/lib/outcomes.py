@@ -35,7 +35,8 @@ class Outcome:
     """What one stage did to one datastore: metrics when it worked, file and cause when not.
 
     `fingerprint` identifies the inputs, code and settings an ok outcome was built from;
-    `reused` marks an outcome carried over because that fingerprint had not changed.
+    `reused` marks an outcome carried over because that fingerprint had not changed;
+    `reused_from` names the version whose build of the same fingerprint was linked instead.
     """
 
     name: str
@@ -45,6 +46,7 @@ class Outcome:
     cause: str = ""
     fingerprint: str = ""
     reused: bool = False
+    reused_from: str = ""
 
 
 def environment_failure(exc: BaseException) -> str | None:
@@ -77,14 +79,16 @@ def run_each(
     workdir: Path | str = "",
     workers: int = 1,
     cost: Callable[[str], int] | None = None,
+    reuse: Callable[[str, str], Outcome | None] | None = None,
 ) -> list[Outcome]:
     """Call `work(name)` for each datastore; a failure is recorded and the others carry on.
 
     With `fingerprint`, a datastore whose previous ok outcome has the same fingerprint and whose
-    outputs are still present is not recomputed. A full disk or an unwritable staging folder stops
-    the stage with StagingError: it is no datastore's fault. With `workers` > 1 that many
-    datastores are worked on at once, the costliest (by `cost`) first. Outcomes come back in
-    the order of `names`.
+    outputs are still present is not recomputed; else `reuse(name, fingerprint)` may link
+    another version's build of the same fingerprint and return its outcome. A full disk or an
+    unwritable staging folder stops the stage with StagingError: it is no datastore's fault.
+    With `workers` > 1 that many datastores are worked on at once, the costliest (by `cost`)
+    first. Outcomes come back in the order of `names`.
     """
 
     def one(name: str) -> Outcome:
@@ -98,8 +102,21 @@ def run_each(
             and (outputs_present is None or outputs_present(name))
         ):
             logger.info("%s: %s unchanged, not recomputed", stage, name)
-            return Outcome(name, True, before.metrics, fingerprint=stamp, reused=True)
+            return Outcome(
+                name,
+                True,
+                before.metrics,
+                fingerprint=stamp,
+                reused=True,
+                reused_from=before.reused_from,
+            )
         try:
+            reused = reuse(name, stamp) if stamp and reuse else None
+            if reused is not None:
+                logger.info(
+                    "%s: %s reused from %s, not recomputed", stage, name, reused.reused_from
+                )
+                return reused
             metrics = work(name)
         except Exception as exc:  # noqa: BLE001 - isolation: any failure costs one datastore only
             stop = staging_failure(exc, stage, workdir or stage)
@@ -199,11 +216,20 @@ class DatastoreStatus:
         return not self.failed_stage
 
 
+def _state(outcome: Outcome) -> str:
+    if not outcome.ok:
+        return "failed"
+    if outcome.reused:
+        return "unchanged"
+    return f"reused from {outcome.reused_from}" if outcome.reused_from else "ok"
+
+
 def version_picture(
     status_dir: Path, stages: Iterable[str] = BUILD_STAGES
 ) -> list[DatastoreStatus]:
     """Every datastore any stage has seen, with its state per stage ("ok", "unchanged",
-    "failed", or "" when a stage never took it because an earlier one failed)."""
+    "reused from <version>", "failed", or "" when a stage never took it because an earlier one
+    failed)."""
     recorded = {stage: outcomes_by_name(status_dir, stage) for stage in stages}
     names = sorted({n for by_name in recorded.values() for n in by_name})
     picture = []
@@ -216,9 +242,7 @@ def version_picture(
             if outcome is None:
                 states[stage] = ""
                 continue
-            states[stage] = (
-                "failed" if not outcome.ok else ("unchanged" if outcome.reused else "ok")
-            )
+            states[stage] = _state(outcome)
             if not outcome.ok and first_failure is None:
                 first_failure = (stage, outcome)
             if outcome.ok and isinstance(outcome.metrics.get("rows"), int):
@@ -249,10 +273,11 @@ def run_stage(
     outputs_present: Callable[[str], bool] | None = None,
     workers: int = 1,
     cost: Callable[[str], int] | None = None,
+    reuse: Callable[[str, str], Outcome | None] | None = None,
 ) -> tuple[list[Outcome], list[Outcome]]:
     """Run `stage` over the datastores healthy in every `upstream` stage (only the `selected`
     ones when given), skipping unchanged ones; returns (this run's outcomes, the merged record).
-    `workers` and `cost` as for `run_each`."""
+    `workers`, `cost` and `reuse` as for `run_each`."""
     names = healthy_names(status_dir, upstream)
     if selected is not None:
         names = [n for n in names if n in selected]
@@ -267,5 +292,6 @@ def run_stage(
         workdir=status_dir.parent,
         workers=workers,
         cost=cost,
+        reuse=reuse,
     )
     return outcomes, save_outcomes(status_dir, stage, outcomes, selected)

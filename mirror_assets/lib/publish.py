@@ -21,11 +21,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mirror_assets.lib.archive_donors import ArchiveDonors
 from mirror_assets.lib.bucket import Bucket, Fingerprint, Payload, StoredObject
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.files import tree_files
 from mirror_assets.lib.fingerprint_cache import FingerprintCache
-from mirror_assets.lib.manifest import MANIFEST, ArchivedDatastore, Manifest, datastore_keys
+from mirror_assets.lib.manifest import (
+    MANIFEST,
+    ArchivedDatastore,
+    Manifest,
+    archive_prefix,
+    datastore_keys,
+)
 from mirror_assets.lib.specs import built_catalog_url, read_spec, with_catalog_file
 from mirror_assets.lib.staging import METACATALOG
 from mirror_assets.lib.transfers import run_all
@@ -34,7 +41,6 @@ from mirror_assets.lib.versions import parse_version
 log = logging.getLogger(__name__)
 
 VERSIONS_JSON = "versions.json"
-ARCHIVE_PREFIX = "versions/"
 
 
 class PublishError(MirrorError):
@@ -49,6 +55,9 @@ class PublishReport:
     dry_run: bool = False
     setup: list[str] = field(default_factory=list)
     uploaded: list[str] = field(default_factory=list)
+    # Archive keys copied server-side from another archived version -> the key copied.
+    copied: dict[str, str] = field(default_factory=dict)
+    copied_sizes: dict[str, int] = field(default_factory=dict)
     unchanged: int = 0
     archive_deleted: list[str] = field(default_factory=list)
     promoted: bool = False
@@ -59,6 +68,11 @@ class PublishReport:
     current: str | None = None
 
     @property
+    def bytes_copied(self) -> int:
+        """The bytes that did not pass through the client: copied from other versions."""
+        return sum(self.copied_sizes.values())
+
+    @property
     def root_written(self) -> list[str]:
         return sorted(self.root_uploaded + self.root_copied)
 
@@ -67,15 +81,12 @@ class PublishReport:
         prefix = archive_prefix(self.version)
         return (
             [f"upload {k}" for k in self.uploaded]
+            + [f"copy {src} -> {k}" for k, src in sorted(self.copied.items())]
             + [f"delete {k}" for k in self.archive_deleted]
             + [f"upload {k}" for k in self.root_uploaded]
             + [f"copy {prefix}{k} -> {k}" for k in self.root_copied]
             + [f"delete {k}" for k in self.root_deleted]
         )
-
-
-def archive_prefix(version: str) -> str:
-    return f"{ARCHIVE_PREFIX}{version}/"
 
 
 def version_tree(build_dir: Path, datastores: list[str]) -> dict[str, Path]:
@@ -152,6 +163,7 @@ def publish_version(
     records: dict[str, ArchivedDatastore] | None = None,
     carried: dict[str, ArchivedDatastore] | None = None,
     archive_listing: dict[str, StoredObject] | None = None,
+    reuse: bool = True,
 ) -> PublishReport:
     """Upload changed objects to `versions/<v>/`, verify, write the manifest, record, and promote
     if now current. With `dry_run`, only read the bucket and report what would be uploaded,
@@ -161,7 +173,8 @@ def publish_version(
     input digests, fingerprints; the objects are filled in here). `carried` datastores are kept in
     the archive exactly as they are (their objects, as the manifest or listing found them, are
     neither uploaded nor deleted) and promoted with the rest. `archive_listing` is the listing of
-    `versions/<v>/` when the caller already has it.
+    `versions/<v>/` when the caller already has it. With `reuse`, an object another archived
+    version holds (by its manifest) is copied from there server-side instead of uploaded.
     `fingerprint_cache` remembers local files' etags between runs (by path, size and mtime).
     `metacatalog_file` publishes another metacatalog than the built one (e.g. without the
     entries of datastores that failed)."""
@@ -199,11 +212,16 @@ def publish_version(
         )
         stored_index = pool.submit(read_versions_index, bucket)
         stored_manifest = pool.submit(bucket.get_bytes, prefix + MANIFEST)
+        donors = (
+            pool.submit(lambda: ArchiveDonors(bucket, version, stored_index.result()))
+            if reuse
+            else None
+        )
         hidden = parse_version(version).hidden
         root = None if hidden else pool.submit(_root_objects, bucket)
         try:
             try:
-                expected = _archive(bucket, pool, payloads, cache, setup, listing, report)
+                expected = _archive(bucket, pool, payloads, cache, setup, listing, donors, report)
             except MirrorError:
                 # A bucket that cannot be set up fails every upload: report that, not a key.
                 if setup and setup.exception():
@@ -218,12 +236,12 @@ def publish_version(
                 set(listing.result()) - set(expected) - {prefix + MANIFEST}
             )
             stored = listing.result()
-            if not dry_run and (report.uploaded or report.archive_deleted):
+            changed = bool(report.uploaded or report.copied or report.archive_deleted)
+            if not dry_run and changed:
                 bucket.delete(report.archive_deleted)
                 stored = bucket.list(prefix)
                 _verify(stored, expected)
             manifest = _manifest(version, tree, datastores, records or {}, carried, stored)
-            changed = bool(report.uploaded or report.archive_deleted)
             if not dry_run and manifest.to_bytes() != stored_manifest.result():
                 # Written after the objects it names are verified, so it never names a
                 # missing one.
@@ -269,12 +287,15 @@ def publish_version(
         finally:
             cache.save()
     log.info(
-        "publish%s %s to %s: %d uploaded, %d unchanged, %d kept from the archive, "
+        "publish%s %s to %s: %d uploaded, %d copied from other versions (%d bytes), "
+        "%d unchanged, %d kept from the archive, "
         "%d deleted from the archive; root: %d written, %d deleted; current version %s",
         " (dry run)" if dry_run else "",
         version,
         bucket.describe(),
         len(report.uploaded),
+        len(report.copied),
+        report.bytes_copied,
         report.unchanged,
         len(report.carried),
         len(report.archive_deleted),
@@ -313,6 +334,14 @@ def _manifest(
     return Manifest(version, built | carried, stored.get(prefix + METACATALOG))
 
 
+@dataclass(frozen=True)
+class Copy:
+    """An object to copy server-side, and its size."""
+
+    key: str
+    size: int
+
+
 def _fingerprint(cache: FingerprintCache, bucket: Bucket, payload: Payload) -> Fingerprint:
     return cache.fingerprint(payload) if isinstance(payload, Path) else bucket.fingerprint(payload)
 
@@ -334,24 +363,32 @@ def _archive(
     cache: FingerprintCache,
     setup: Future | None,
     listing: Future,
+    donors: Future | None,
     report: PublishReport,
 ) -> dict[str, Fingerprint]:
-    """Fingerprint each object and upload it if the listing lacks it, in one task per object, so
-    hashing overlaps the uploads; returns what the listing must show afterwards."""
+    """Fingerprint each object and, if the listing lacks it, copy it from another archived
+    version that holds it or upload it, in one task per object, so hashing overlaps the
+    transfers; returns what the listing must show afterwards."""
 
-    def archive_one(key: str) -> tuple[Fingerprint, bool]:
+    def archive_one(key: str) -> tuple[Fingerprint, str | None]:
         printed = _fingerprint(cache, bucket, payloads[key])
         if printed.matches(listing.result().get(key)):
-            return printed, False
+            return printed, None
+        donor = donors.result().find(printed) if donors else None
         if not report.dry_run:
             if setup:
                 setup.result()  # the bucket exists before the first upload
-            bucket.put(key, payloads[key])
-        return printed, True
+            if donor:
+                bucket.copy(donor, key, printed.size)
+            else:
+                bucket.put(key, payloads[key])
+        return printed, donor or ""
 
     done = run_all(pool, "upload", archive_one, _largest_first(payloads))
-    report.uploaded = sorted(k for k, (_, sent) in done.items() if sent)
-    report.unchanged = len(done) - len(report.uploaded)
+    report.uploaded = sorted(k for k, (_, how) in done.items() if how == "")
+    report.copied = {k: how for k, (_, how) in sorted(done.items()) if how}
+    report.copied_sizes = {k: done[k][0].size for k in report.copied}
+    report.unchanged = len(done) - len(report.uploaded) - len(report.copied)
     return {k: printed for k, (printed, _) in done.items()}
 
 
@@ -378,9 +415,9 @@ def _plan_promotion(
     root: dict[str, StoredObject],
     cache: FingerprintCache,
     report: PublishReport,
-) -> dict[str, Payload | str]:
+) -> dict[str, Payload | Copy]:
     """Which root objects promotion writes and deletes (recorded in `report`); returns, for each
-    key to write, the spec to upload or the archived key to copy. A built spec is uploaded as
+    key to write, the spec to upload or the archived object to copy. A built spec is uploaded as
     built (it points at the root); a kept one is read from the archive and pointed at the root."""
     prefix = archive_prefix(version)
     keys = [*tree, *kept]
@@ -399,7 +436,7 @@ def _plan_promotion(
     sizes = {k: spec_prints[k].size for k in report.root_uploaded}
     sizes |= {k: archived[prefix + k].size for k in report.root_copied}
     order = sorted(report.root_written, key=lambda k: sizes[k], reverse=True)
-    return {k: (specs[k] if k in specs else prefix + k) for k in order}
+    return {k: (specs[k] if k in specs else Copy(prefix + k, sizes[k])) for k in order}
 
 
 def _root_spec(bucket: Bucket, prefix: str, key: str) -> bytes:
@@ -415,15 +452,15 @@ def _root_spec(bucket: Bucket, prefix: str, key: str) -> bytes:
 def _promote(
     bucket: Bucket,
     pool: ThreadPoolExecutor,
-    writes: dict[str, Payload | str],
+    writes: dict[str, Payload | Copy],
     report: PublishReport,
 ) -> None:
     """Write the root: datastores, then metacatalog, then drop strays."""
 
     def write(key: str) -> None:
         source = writes[key]
-        if isinstance(source, str):
-            bucket.copy(source, key)
+        if isinstance(source, Copy):
+            bucket.copy(source.key, key, source.size)
         else:
             bucket.put(key, source)
 

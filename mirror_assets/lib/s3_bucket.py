@@ -12,6 +12,7 @@ import hashlib
 import logging
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,28 +215,35 @@ class S3Bucket:
     def _put_multipart(self, key: str, path: Path) -> None:
         size = path.stat().st_size
         part = part_size_for(size, self.location.part_size)
-        target = {"Bucket": self.name, "Key": self._key(key)}
-        upload_id = self.client.create_multipart_upload(**target, ContentType=content_type(key))[
-            "UploadId"
-        ]
 
-        def upload_part(number: int) -> dict[str, Any]:
+        def upload_part(target: dict[str, str], upload_id: str, number: int) -> str:
             with path.open("rb") as fh:
                 fh.seek((number - 1) * part)
                 data = fh.read(part)
             answer = self.client.upload_part(
                 **target, UploadId=upload_id, PartNumber=number, Body=data
             )
-            return {"PartNumber": number, "ETag": answer["ETag"]}
+            return answer["ETag"]
 
+        self._multipart(key, math.ceil(size / part), upload_part)
+
+    def _multipart(
+        self, key: str, parts: int, send_part: Callable[[dict[str, str], str, int], str]
+    ) -> None:
+        """A multipart upload of `parts` parts, each sent by `send_part(target, upload_id,
+        number)` (which returns the part's ETag), concurrently; aborted on any failure."""
+        target = {"Bucket": self.name, "Key": self._key(key)}
+        upload_id = self.client.create_multipart_upload(**target, ContentType=content_type(key))[
+            "UploadId"
+        ]
         futures = []
         try:
             futures = [
-                self._parts.submit(upload_part, n) for n in range(1, math.ceil(size / part) + 1)
+                self._parts.submit(send_part, target, upload_id, n) for n in range(1, parts + 1)
             ]
-            parts = [f.result() for f in futures]
+            done = [{"PartNumber": n, "ETag": f.result()} for n, f in enumerate(futures, 1)]
             self.client.complete_multipart_upload(
-                **target, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                **target, UploadId=upload_id, MultipartUpload={"Parts": done}
             )
         except BaseException:
             for future in futures:
@@ -246,13 +254,32 @@ class S3Bucket:
                 log.warning("s3: could not abort the multipart upload of %s: %s", key, exc)
             raise
 
-    def copy(self, src_key: str, dest_key: str) -> None:
-        self.client.copy_object(
-            Bucket=self.name,
-            Key=self._key(dest_key),
-            CopySource={"Bucket": self.name, "Key": self._key(src_key)},
-            ContentType=content_type(dest_key),
-            MetadataDirective="REPLACE",
+    def copy(self, src_key: str, dest_key: str, size: int | None = None) -> None:
+        """Server-side copy: CopyObject, or a multipart copy (UploadPartCopy, the same parts as an
+        upload of `size` bytes would have) from the multipart threshold on."""
+        source = {"Bucket": self.name, "Key": self._key(src_key)}
+        if size is None:
+            size = self.client.head_object(**source)["ContentLength"]
+        if size < self.location.multipart_threshold:
+            self.client.copy_object(
+                Bucket=self.name,
+                Key=self._key(dest_key),
+                CopySource=source,
+                ContentType=content_type(dest_key),
+                MetadataDirective="REPLACE",
+            )
+            return
+        part = part_size_for(size, self.location.part_size)
+        self._multipart(
+            dest_key,
+            math.ceil(size / part),
+            lambda target, upload_id, number: self.client.upload_part_copy(
+                **target,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource=source,
+                CopySourceRange=f"bytes={(number - 1) * part}-{min(number * part, size) - 1}",
+            )["CopyPartResult"]["ETag"],
         )
 
     def delete(self, keys: list[str]) -> None:

@@ -184,9 +184,11 @@ def publish_staged(
     allow_partial: bool = False,
     dry_run: bool = False,
     selected: Collection[str] | None = None,
+    reuse: bool = True,
 ) -> tuple[PublishPlan, PublishReport]:
     """Publish the staged build of `version` (only the `selected` datastores, when given, the
-    others kept as archived); record the publish outcomes unless `dry_run`.
+    others kept as archived); record the publish outcomes unless `dry_run`. With `reuse`, objects
+    other archived versions hold are copied from them server-side, not uploaded.
 
     A datastore that failed, or is missing, is left out of the metacatalog unless its archived
     build is kept; such a version is only promoted with `allow_partial`.
@@ -224,6 +226,7 @@ def publish_staged(
         records=_records(staging, plan),
         carried=plan.carried,
         archive_listing={prefix + k: o for k, o in listing.items()},
+        reuse=reuse,
     )
     if not dry_run:
         save_outcomes(staging.status, "publish", plan.outcomes())

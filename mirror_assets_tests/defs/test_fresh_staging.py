@@ -4,96 +4,21 @@ and Swift's s3api alike."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
-from mirror_assets.lib.settings import Settings, load_settings
+from mirror_assets_tests.destinations import settings
 from mirror_assets_tests.pipeline import (
     ALL_B,
-    BASE_URL,
     VERSION_B,
     metadata_of,
     run_job,
     version_rows,
 )
-from mirror_assets_tests.servers.moto_s3 import S3Endpoint
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Store:
-    """A destination as a reader sees it: every key with its ETag (md5 for a folder)."""
-
-    dest: str
-    overrides: dict[str, Any]
-    listing_of: Any
-    read: Any
-
-    def listing(self, prefix: str = "") -> dict[str, str]:
-        return {k: v for k, v in self.listing_of().items() if k.startswith(prefix)}
-
-    def json(self, key: str) -> Any:
-        return json.loads(self.read(key))
-
-    def metacatalog_names(self, prefix: str = "") -> list[str]:
-        table = pq.read_table(io.BytesIO(self.read(f"{prefix}metacatalog.parquet")))
-        return sorted(table.column("name").to_pylist())
-
-
-def _local_store(dest: Path) -> Store:
-    def listing() -> dict[str, str]:
-        return {
-            p.relative_to(dest).as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
-            for p in dest.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
-        }
-
-    return Store(str(dest), {}, listing, lambda key: (dest / key).read_bytes())
-
-
-@pytest.fixture(params=["folder", "moto", "swift"])
-def s3_endpoint(request: pytest.FixtureRequest) -> S3Endpoint | None:
-    """Overrides the S3 tests' endpoint: a folder destination (None), moto, or Swift."""
-    if request.param == "folder":
-        return None
-    if request.param == "moto":
-        return request.getfixturevalue("moto_endpoint")
-    swift = request.getfixturevalue("swift_cluster")
-    return S3Endpoint(swift.endpoint_url, swift.access_key, swift.secret_key)
-
-
-@pytest.fixture
-def store(request: pytest.FixtureRequest, s3_endpoint, tmp_path: Path) -> Store:
-    if s3_endpoint is None:
-        return _local_store(tmp_path / "dest")
-    target = request.getfixturevalue("s3_target")
-    return Store(
-        f"s3://{target.bucket_name}",
-        {"s3": {"endpoint_url": s3_endpoint.endpoint_url}},
-        lambda: {k: etag for k, (_, etag) in target.listing().items()},
-        target.read,
-    )
-
-
-def settings(source: Path, staging: Path, store: Store) -> Settings:
-    return load_settings(
-        overrides={
-            "source": str(source),
-            "dest": store.dest,
-            "staging": str(staging),
-            "public_base_url": BASE_URL,
-            **store.overrides,
-        },
-        environ={},
-    )
 
 
 def _owned_by(name: str, key: str) -> bool:

@@ -55,6 +55,8 @@ class FaultProxy:
     upstream_port: int
     port: int = field(default_factory=free_port)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # What each PUT carried: its path, body bytes and whether it was a server-side copy.
+    puts: list[tuple[str, int, bool]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -87,6 +89,7 @@ class FaultProxy:
         with self._lock:
             self.faults.clear()
             self.requests.clear()
+            self.puts.clear()
 
     def _fault_for(self, method: str, path: str) -> Fault | None:
         with self._lock:
@@ -105,6 +108,10 @@ class FaultProxy:
             def _relay(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                if self.command == "PUT":
+                    copy = "x-amz-copy-source" in {k.lower() for k in self.headers}
+                    with proxy._lock:
+                        proxy.puts.append((self.path, length, copy))
                 fault = proxy._fault_for(self.command, self.path)
                 if fault and fault.delay:
                     time.sleep(fault.delay)

@@ -19,6 +19,7 @@ from mirror_assets.lib.partitioning import (
     partitioned_writes,
     writers_for,
 )
+from mirror_assets.lib.reuse import reuser
 from mirror_assets.lib.sidecars import read_cardinalities
 
 METRICS = {
@@ -125,6 +126,12 @@ def partitioned_datastores(
             outputs_present=lambda name: version.built_datastore(name).exists(),
             workers=slots,
             cost=version.raw_bytes,
+            reuse=reuser(
+                version,
+                "partitioned",
+                lambda v, name: [v.built_datastore(name)],
+                enabled=run_options.reuse,
+            ),
         )
     return dg.MaterializeResult(
         metadata={

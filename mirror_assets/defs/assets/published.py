@@ -7,7 +7,12 @@ from mirror_assets.defs.assets.metacatalog import metacatalog
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.assets.specs import datastore_specs
-from mirror_assets.defs.metadata import duration_since, outcome_metadata, version_table
+from mirror_assets.defs.metadata import (
+    duration_since,
+    outcome_metadata,
+    reuse_summary,
+    version_table,
+)
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient, stop_on_full_disk
@@ -57,6 +62,7 @@ def published_catalog(
             allow_partial=run_options.allow_partial,
             dry_run=object_store.dry_run,
             selected=run_options.scope().selected,
+            reuse=run_options.reuse,
         )
     for action in report.actions() if report.dry_run else []:
         context.log.info(f"dry run: would {action}")
@@ -64,7 +70,8 @@ def published_catalog(
         f"publish{' (dry run)' if report.dry_run else ''}: {key} to {object_store.describe()}: "
         f"{len(built.publish)} datastores built, {len(built.carried)} kept as archived, "
         f"{len(built.failed)} failed or missing; "
-        f"{len(report.uploaded)} objects uploaded, {report.unchanged} unchanged; "
+        f"{len(report.uploaded)} objects uploaded, {len(report.copied)} copied from other "
+        f"versions ({report.bytes_copied} bytes not uploaded), {report.unchanged} unchanged; "
         f"promoted={report.promoted}, current version is {report.current}"
     )
     if built.carried:
@@ -86,6 +93,9 @@ def published_catalog(
             "dry_run": report.dry_run,
             "objects_uploaded": len(report.uploaded),
             "objects_unchanged": report.unchanged,
+            "objects_copied_from_other_versions": len(report.copied),
+            "bytes_not_uploaded": report.bytes_copied,
+            "reused_from_other_versions": dg.MetadataValue.md(reuse_summary(report)),
             "datastores_built": len(built.publish),
             "datastores_kept_as_archived": ", ".join(sorted(built.carried)),
             "datastores_missing": ", ".join(built.missing),

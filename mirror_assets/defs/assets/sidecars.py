@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -12,10 +13,17 @@ from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.lib.duck import one_thread_per_statement
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
+from mirror_assets.lib.reuse import reuser
 from mirror_assets.lib.sidecars import write_sidecars
+from mirror_assets.lib.staging import VersionStaging
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
 CODE_VERSION = "3"
+
+
+def sidecar_files(version: VersionStaging, name: str) -> list[Path]:
+    """What the stage writes for a datastore: the two sidecars, and its list tuples if any."""
+    return [version.uniqs(name), version.metadata_json(name), version.list_tuples(name)]
 
 
 @dg.asset(
@@ -81,6 +89,7 @@ def datastore_sidecars(
             outputs_present=outputs_present,
             workers=slots,
             cost=version.raw_bytes,
+            reuse=reuser(version, "sidecars", sidecar_files, required=2, enabled=run_options.reuse),
         )
     return dg.MaterializeResult(
         metadata={

@@ -1,0 +1,130 @@
+"""Backfill benchmark: what versions 2-4 of a catalog cost when each changes one datastore.
+
+Generates 4 versions of a synthetic catalog (benchmarks/generate_catalog.py, ~2.5 M rows by
+default) where each version after the first rewrites one datastore holding about 5 % of the rows,
+starts moto's S3 server as its own process behind the tests' recording proxy, and mirrors the 4
+versions one after another with `mirror-catalog` (one staging folder, as a backfill on one machine
+does). Reports per version the wall time and the bytes that went through the client (PUT bodies
+counted at the proxy; server-side copies carry none), against the targets: versions 2-4 each at
+most 0.25x the first's wall and 10 % of its bytes, the total at most 1.75x a single version.
+
+    python benchmarks/bench_backfill.py [--rows 2500000] [--out benchmarks/results/backfill]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+import duckdb
+from botocore.config import Config
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # the generator, and the tests' servers
+from generate_catalog import generate  # noqa: E402
+
+from mirror_assets_tests.servers.fault_proxy import FaultProxy  # noqa: E402
+from mirror_assets_tests.servers.moto_s3 import moto_process  # noqa: E402
+
+VERSIONS = ["v2025-01-01", "v2025-02-01", "v2025-03-01", "v2025-04-01"]
+# About 5 % of the balanced catalog's rows each: one changes in each version after the first.
+CHANGED = ["cmip6_xx01", "cmip5_rr3", "cmip6_xx01"]
+
+
+def make_versions(out: Path, rows: int) -> None:
+    generate(out, VERSIONS[0], rows)
+    for previous, version, name in zip(VERSIONS[:-1], VERSIONS[1:], CHANGED, strict=True):
+        shutil.copytree(out / previous, out / version, copy_function=shutil.copy2)
+        path = out / version / "source" / f"{name}.parquet"
+        tmp = path.with_name("changed.parquet")
+        with duckdb.connect() as con:
+            rows_kept = f"SELECT * FROM read_parquet('{path}') QUALIFY row_number() OVER () > 10"
+            con.execute(f"COPY ({rows_kept}) TO '{tmp}' (FORMAT parquet)")
+        tmp.replace(path)
+
+
+def mirror(version: str, catalog: Path, staging: Path, dest: str, endpoint: str) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRROR_", "DAGSTER_HOME"))}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "mirror_assets.cli", "--catalog-version", version,
+         "--source", str(catalog), "--staging", str(staging), "--dest", dest,
+         "--endpoint-url", endpoint],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{version} failed:\n{done.stderr[-3000:]}")
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_500_000)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/backfill"))
+    args = parser.parse_args()
+    catalog = args.out / "catalog"
+    if not (catalog / VERSIONS[-1]).is_dir():
+        shutil.rmtree(catalog, ignore_errors=True)
+        make_versions(catalog, args.rows)
+    work = Path(tempfile.mkdtemp(prefix="bench-backfill-"))
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
+    )
+    try:
+        with moto_process(work / "moto.log") as endpoint:
+            bucket = f"backfill-{uuid.uuid4().hex[:8]}"
+            boto3.client(
+                "s3",
+                endpoint_url=endpoint.endpoint_url,
+                region_name=endpoint.region,
+                config=Config(s3={"addressing_style": "path"}),
+            ).create_bucket(Bucket=bucket)
+            proxy = FaultProxy(int(endpoint.endpoint_url.rsplit(":", 1)[1])).start()
+            try:
+                results = []
+                for version in VERSIONS:
+                    proxy.clear()
+                    wall = mirror(
+                        version, catalog, work / "staging", f"s3://{bucket}", proxy.endpoint_url
+                    )
+                    sent = sum(size for _, size, copy in proxy.puts if not copy)
+                    copies = sum(1 for _, _, copy in proxy.puts if copy)
+                    results.append((version, wall, sent, copies))
+                    print(f"{version}: {wall:.1f} s, {sent / 1e6:.1f} MB uploaded, {copies} copies")
+            finally:
+                proxy.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report(results)
+
+
+def report(results: list[tuple[str, float, int, int]]) -> None:
+    _, first_wall, first_bytes, _ = results[0]
+    print("\n| version | wall (s) | × first | uploaded (MB) | % of first | server-side copies |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for version, wall, sent, copies in results:
+        print(
+            f"| {version} | {wall:.1f} | {wall / first_wall:.2f} | {sent / 1e6:.1f} | "
+            f"{100 * sent / first_bytes:.1f} | {copies} |"
+        )
+    total = sum(wall for _, wall, _, _ in results)
+    later = results[1:]
+    print(f"\ntotal {total:.1f} s = {total / first_wall:.2f}× one version (target ≤ 1.75)")
+    print(
+        "later versions: wall ≤ 0.25× first: "
+        f"{all(w <= 0.25 * first_wall for _, w, _, _ in later)}; "
+        f"uploads ≤ 10 %: {all(s <= 0.10 * first_bytes for _, _, s, _ in later)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
