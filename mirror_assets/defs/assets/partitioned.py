@@ -1,3 +1,4 @@
+import json
 import time
 
 import dagster as dg
@@ -19,6 +20,7 @@ from mirror_assets.lib.partitioning import (
     writers_for,
 )
 from mirror_assets.lib.sidecars import read_cardinalities
+from mirror_assets.lib.write_plans import WriterSlots
 
 METRICS = {
     "rows": int,
@@ -26,6 +28,7 @@ METRICS = {
     "files": int,
     "partition_columns": list,
     "sort_columns": list,
+    "plan": str,
     "seconds": float,
 }
 CODE_VERSION = "2"
@@ -63,12 +66,23 @@ def partitioned_datastores(
             digests, [f"source/{name}.parquet"], "partitioned", CODE_VERSION, shaping
         )
 
-    # Writers are shared out by file size, a stand-in for the work a datastore takes.
-    total = sum(p.stat().st_size for p in (version.raw / "source").glob("*.parquet"))
+    def rows(name: str) -> int:
+        # Counted by the sidecar stage; a datastore it has not counted is not written anyway.
+        try:
+            return int(json.loads(version.metadata_json(name).read_text())["num_records"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+
+    names = [p.stem for p in (version.raw / "source").glob("*.parquet")]
+    total = sum(rows(n) for n in names)
     with (
         staging.duckdb(context.partition_key) as con,
-        partitioned_writes(con, mirror_settings.row_group_size) as slots,
+        partitioned_writes(con, mirror_settings.row_group_size) as threads,
     ):
+        # Writers are shared out by rows, and every writer of the stage holds one of `slots`:
+        # the dominant datastore gets every thread while the others wait, and the stage never
+        # runs more writers than threads against the one memory_limit.
+        slots = WriterSlots(threads)
 
         def rewrite(name: str) -> dict:
             src = version.raw_file(name, ".parquet")
@@ -89,9 +103,10 @@ def partitioned_datastores(
                     partition_cols,
                     sort_cols,
                     mirror_settings.row_group_size,
-                    writers=writers_for(version.raw_bytes(name), total, slots),
+                    writers=writers_for(rows(name), total, threads),
                     uniqs=version.uniqs(name),
                     list_tuples=version.list_tuples(name),
+                    slots=slots,
                 )
             return {
                 "rows": summary.rows,
@@ -99,6 +114,7 @@ def partitioned_datastores(
                 "files": summary.files,
                 "partition_columns": partition_cols,
                 "sort_columns": sort_cols,
+                "plan": summary.plan,
             }
 
         this_run, recorded = run_stage(
@@ -110,8 +126,8 @@ def partitioned_datastores(
             context.log,
             fingerprint=fingerprint,
             outputs_present=lambda name: version.built_datastore(name).exists(),
-            workers=slots,
-            cost=version.raw_bytes,
+            workers=threads,
+            cost=rows,
         )
     return dg.MaterializeResult(
         metadata={
