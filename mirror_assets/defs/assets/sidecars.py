@@ -12,6 +12,7 @@ from mirror_assets.lib.duck import one_thread_per_statement
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
 from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.sidecars import write_sidecars
+from mirror_assets.lib.write_plans import WriterSlots
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
 CODE_VERSION = "2"
@@ -49,8 +50,10 @@ def datastore_sidecars(
 
     with (
         staging.duckdb(context.partition_key) as con,
-        one_thread_per_statement(con) as slots,
+        one_thread_per_statement(con) as threads,
     ):
+        # A datastore that runs out of memory is retried with every slot, nothing alongside.
+        slots = WriterSlots(threads)
 
         def build(name: str) -> dict:
             with con.cursor() as cursor:
@@ -60,6 +63,7 @@ def datastore_sidecars(
                     version.uniqs(name),
                     version.metadata_json(name),
                     version.list_tuples(name),
+                    slots=slots,
                 )
             return {
                 "rows": summary.rows,
@@ -76,7 +80,7 @@ def datastore_sidecars(
             context.log,
             fingerprint=fingerprint,
             outputs_present=outputs_present,
-            workers=slots,
+            workers=threads,
             cost=version.raw_bytes,
         )
     return dg.MaterializeResult(
