@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -23,7 +23,7 @@ from mirror_assets.lib.errors import DatastoreError, one_line
 from mirror_assets.lib.files import replace_atomically, tree_files
 from mirror_assets.lib.list_tuples import ListDictionary, list_dictionary
 from mirror_assets.lib.sorted_rows import enum_types, sorted_rows_query
-from mirror_assets.lib.write_plans import WritePlan, WriterSlots, fallback_plans
+from mirror_assets.lib.write_plans import Lease, WritePlan, WriterSlots, fallback_plans
 from mirror_assets.lib.write_plans import writers_for as writers_for  # re-exported
 
 # DuckDB closes a row group at the first 2048-row vector that reaches ROW_GROUP_SIZE, so a target
@@ -157,16 +157,23 @@ def _copy(
             lists.unload(cursor)
 
 
+# Acquires one more writer slot for a block; yields a lease of no slots when the event is set
+# first (the writer is no longer needed).
+MoreSlots = Callable[[threading.Event], AbstractContextManager[Lease]]
+
+
 def _copy_all(
     con: duckdb.DuckDBPyConnection,
     copies: list[tuple[str, Path]],
     writers: int,
     options: list[str],
     lists: ListDictionary | None,
+    more: MoreSlots | None = None,
 ) -> None:
     """Run the COPYs `(query, target)`, `writers` at a time, each writer on its own cursor and
-    Python thread (DuckDB releases the GIL). The first failure interrupts the other writers and
-    is the one raised."""
+    Python thread (DuckDB releases the GIL). The first writer's slot is held already; each other
+    writer first takes a slot with `more` (none needed without it), so the writers start as
+    slots come free. The first failure interrupts the other writers and is the one raised."""
     if writers <= 1 or len(copies) == 1:
         for query, target in copies:
             _copy(con, query, target, options, lists)
@@ -174,28 +181,34 @@ def _copy_all(
     queue = iter(copies)
     lock = threading.Lock()
     errors: list[BaseException] = []
+    finished = threading.Event()
 
-    def work(cursor: duckdb.DuckDBPyConnection) -> None:
-        while True:
-            with lock:
-                job = None if errors else next(queue, None)
-            if job is None:
+    def work(cursor: duckdb.DuckDBPyConnection, index: int) -> None:
+        with ExitStack() as held:
+            if index > 0 and more is not None and not held.enter_context(more(finished)).count:
                 return
-            try:
-                _copy(cursor, job[0], job[1], options, lists)
-            except BaseException as exc:
+            while True:
                 with lock:
-                    first = not errors
-                    errors.append(exc)
-                if first:
-                    for other in cursors:
-                        if other is not cursor:
-                            other.interrupt()
-                return
+                    job = None if errors else next(queue, None)
+                if job is None:
+                    finished.set()
+                    return
+                try:
+                    _copy(cursor, job[0], job[1], options, lists)
+                except BaseException as exc:
+                    with lock:
+                        first = not errors
+                        errors.append(exc)
+                    if first:
+                        finished.set()
+                        for other in cursors:
+                            if other is not cursor:
+                                other.interrupt()
+                    return
 
     with ExitStack() as stack:
         cursors = [stack.enter_context(con.cursor()) for _ in range(min(writers, len(copies)))]
-        threads = [threading.Thread(target=work, args=(c,)) for c in cursors]
+        threads = [threading.Thread(target=work, args=(c, i)) for i, c in enumerate(cursors)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -217,6 +230,7 @@ def _write_with_plan(
     partitions: Callable[[], tuple[str, list[int]]] | None,
     plan: WritePlan,
     writers: int,
+    more: MoreSlots | None = None,
 ) -> None:
     """Write `src` into `tmp` as `plan` says, with up to `writers` writers at once: one file, or
     hive partitions, each group of partitions into a folder of its own whose files are then
@@ -240,7 +254,7 @@ def _write_with_plan(
         )
         for g in groups
     ]
-    _copy_all(con, copies, writers, options, lists)
+    _copy_all(con, copies, writers, options, lists, more)
     _gather_writer_folders(tmp, list(folders.values()), src)
 
 
@@ -321,6 +335,9 @@ def partition_datastore(
     with replace_atomically(dest) as tmp:
         try:
             with ExitStack() as stack:
+                # Held from the start, so that the datastores planned for the most writers are
+                # served first, even when the others are quicker to prepare.
+                first = stack.enter_context(slots.hold(1, priority=writers))
                 lists = stack.enter_context(
                     list_dictionary(con, src, schema.list_columns, list_tuples)
                 )
@@ -349,7 +366,14 @@ def partition_datastore(
                     partitions if partition_cols else None,
                 )
                 plan = _write_falling_back(
-                    con, src, tmp, write, writers, slots, partitions if partition_cols else None
+                    con,
+                    src,
+                    tmp,
+                    write,
+                    writers,
+                    slots,
+                    first,
+                    partitions if partition_cols else None,
                 )
         except duckdb.Error as exc:
             raise DatastoreError(
@@ -368,32 +392,44 @@ def _write_falling_back(
     con: duckdb.DuckDBPyConnection,
     src: Path,
     tmp: Path,
-    write: Callable[[WritePlan, int], None],
+    write: Callable[[WritePlan, int, MoreSlots | None], None],
     writers: int,
     slots: WriterSlots,
+    first: Lease,
     partitions: Callable[[], tuple[str, list[int]]] | None,
 ) -> WritePlan:
-    """`write(plan, writers at once)` with the planned plan, then, after each out-of-memory
-    error, with the next of `fallback_plans`; returns the plan that worked."""
-    plans = [WritePlan(max(1, writers), max(1, writers))]
-    attempt = 0
-    while True:
-        plan = plans[attempt]
+    """`write(plan, writers at once, more slots)` with the planned plan, its first writer on
+    the `first` lease's slot and the others each taking one as it comes free; then, after each
+    out-of-memory error, with the next of `fallback_plans`, every slot it needs held before it
+    starts. Returns the plan that worked."""
+    plan = WritePlan(max(1, writers), max(1, writers))
+
+    def more(cancel: threading.Event) -> AbstractContextManager[Lease]:
+        return slots.hold(1, priority=writers, cancel=cancel)
+
+    try:
+        write(plan, plan.writers, more)
+        return plan
+    except duckdb.OutOfMemoryException:
+        first.release()
+    count = len(partitions()[1]) if partitions is not None else 0
+    plans = fallback_plans(writers, count)[1:]
+    for plan in plans:
         _clear(tmp)
         try:
             held_count = slots.total if plan.exclusive else plan.writers
-            with slots.hold(held_count) as held, _insertion_order(con, plan.keep_insertion_order):
-                write(plan, min(plan.writers, held))
+            with (
+                slots.hold(held_count, priority=held_count) as lease,
+                _insertion_order(con, plan.keep_insertion_order),
+            ):
+                write(plan, min(plan.writers, lease.count), None)
             return plan
         except duckdb.OutOfMemoryException as exc:
-            if attempt == 0:
-                count = len(partitions()[1]) if partitions is not None else 0
-                plans = fallback_plans(writers, count)
-            attempt += 1
-            if attempt == len(plans):
+            if plan is plans[-1]:
                 raise DatastoreError(
                     src,
                     f"cannot write partitioned datastore: out of memory even with the smallest "
                     f"plan ({plan.describe()}; memory_limit {_memory_limit(con)}): "
                     f"{one_line(exc)}",
                 ) from None
+    raise AssertionError("fallback_plans is never empty")

@@ -150,7 +150,7 @@ def write_sidecars(
     except duckdb.OutOfMemoryException:
         pass
     try:
-        with slots.hold(slots.total):
+        with slots.hold(slots.total, priority=slots.total):
             return _write_sidecars(con, src, uniqs_dest, metadata_dest, list_tuples, True)
     except duckdb.OutOfMemoryException as exc:
         limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]

@@ -18,35 +18,63 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 
+class Lease:
+    """Slots held from a `WriterSlots`, until `release` (idempotent) or the end of the block."""
+
+    def __init__(self, slots: WriterSlots, count: int):
+        self.slots = slots
+        self.count = count
+
+    def release(self) -> None:
+        if self.count:
+            self.slots._give_back(self.count)
+            self.count = 0
+
+
 class WriterSlots:
     """The single-threaded writers a stage may run at once (its database's thread count),
-    shared by every datastore it writes. Slots are granted in the order they were asked for, so
-    a datastore waiting for every slot is not overtaken by small ones that keep one busy."""
+    shared by every datastore it writes. Waiting requests are served by priority (a datastore's
+    planned writers), then in the order they were made, and none overtakes the first: the
+    dominant datastore's writers take each slot that comes free, and a retry waiting for every
+    slot is not overtaken by small datastores that would keep one busy."""
 
     def __init__(self, total: int):
         self.total = max(1, total)
         self._free = self.total
         self._next_ticket = 0
-        self._serving = 0
+        self._waiting: list[tuple[int, int]] = []
         self._changed = threading.Condition()
 
     @contextmanager
-    def hold(self, count: int) -> Iterator[int]:
-        """Hold `count` slots (at most all of them) for a block; yields how many are held."""
+    def hold(
+        self, count: int, priority: int = 0, cancel: threading.Event | None = None
+    ) -> Iterator[Lease]:
+        """Hold `count` slots (at most all of them) for a block, or until the lease's release.
+        A lease of no slots when `cancel` is set before they are granted."""
         count = max(1, min(count, self.total))
         with self._changed:
-            ticket = self._next_ticket
+            waiter = (-priority, self._next_ticket)
             self._next_ticket += 1
-            self._changed.wait_for(lambda: self._serving == ticket and self._free >= count)
+            self._waiting.append(waiter)
+            while not (min(self._waiting) == waiter and self._free >= count):
+                if cancel is not None and cancel.is_set():
+                    count = 0
+                    break
+                # A cancel is not notified: look again now and then.
+                self._changed.wait(timeout=0.05 if cancel is not None else None)
+            self._waiting.remove(waiter)
             self._free -= count
-            self._serving += 1
             self._changed.notify_all()
+        lease = Lease(self, count)
         try:
-            yield count
+            yield lease
         finally:
-            with self._changed:
-                self._free += count
-                self._changed.notify_all()
+            lease.release()
+
+    def _give_back(self, count: int) -> None:
+        with self._changed:
+            self._free += count
+            self._changed.notify_all()
 
 
 @dataclass(frozen=True)

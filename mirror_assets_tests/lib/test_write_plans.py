@@ -44,29 +44,63 @@ def test_plans_describe_themselves_for_the_outcome():
     )
 
 
-def test_slots_are_granted_in_order_so_a_large_request_is_not_overtaken():
-    """With one of two slots held, a request for both waits; a later request for one waits
-    behind it rather than taking the free slot."""
-    slots = WriterSlots(2)
+def _take_in_turn(slots, requests):
+    """Start the requests (name, count, priority, seconds held) 50 ms apart; return the order
+    of grants (`name+count`) and releases (`name-`)."""
     events: list[str] = []
     lock = threading.Lock()
 
-    def take(name: str, count: int, hold_for: float) -> None:
-        with slots.hold(count) as held:
+    def take(name: str, count: int, priority: int, hold_for: float) -> None:
+        with slots.hold(count, priority=priority) as lease:
             with lock:
-                events.append(f"{name}+{held}")
+                events.append(f"{name}+{lease.count}")
             time.sleep(hold_for)
         with lock:
             events.append(f"{name}-")
 
-    first = threading.Thread(target=take, args=("small", 1, 0.3))
-    first.start()
-    time.sleep(0.05)
-    large = threading.Thread(target=take, args=("large", 5, 0.2))
-    large.start()
-    time.sleep(0.05)
-    late = threading.Thread(target=take, args=("late", 1, 0.0))
-    late.start()
-    for thread in (first, large, late):
+    threads = []
+    for request in requests:
+        threads.append(threading.Thread(target=take, args=request))
+        threads[-1].start()
+        time.sleep(0.05)
+    for thread in threads:
         thread.join()
+    return events
+
+
+def test_slots_are_granted_in_order_so_a_large_request_is_not_overtaken():
+    """With one of two slots held, a request for both waits; a later request for one waits
+    behind it rather than taking the free slot."""
+    events = _take_in_turn(
+        WriterSlots(2), [("small", 1, 0, 0.3), ("large", 5, 0, 0.2), ("late", 1, 0, 0.0)]
+    )
     assert events == ["small+1", "small-", "large+2", "large-", "late+1", "late-"]
+
+
+def test_waiting_requests_are_served_by_priority_first():
+    events = _take_in_turn(
+        WriterSlots(2),
+        [("first", 2, 0, 0.3), ("low", 1, 1, 0.0), ("high", 2, 2, 0.1), ("low2", 1, 1, 0.0)],
+    )
+    assert events[:4] == ["first+2", "first-", "high+2", "high-"]
+    assert sorted(events[4:]) == ["low+1", "low-", "low2+1", "low2-"]
+
+
+def test_a_released_lease_frees_its_slots_before_the_block_ends():
+    slots = WriterSlots(2)
+    with slots.hold(2) as lease:
+        lease.release()
+        with slots.hold(2) as again:
+            assert again.count == 2
+    assert slots._free == 2
+
+
+def test_a_cancelled_request_gets_no_slots():
+    slots = WriterSlots(1)
+    cancel = threading.Event()
+    with slots.hold(1):
+        threading.Timer(0.1, cancel.set).start()
+        with slots.hold(1, cancel=cancel) as lease:
+            assert lease.count == 0
+    with slots.hold(1) as lease:
+        assert lease.count == 1
