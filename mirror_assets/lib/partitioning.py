@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -23,7 +23,13 @@ from mirror_assets.lib.errors import DatastoreError, one_line
 from mirror_assets.lib.files import replace_atomically, tree_files
 from mirror_assets.lib.list_tuples import ListDictionary, list_dictionary
 from mirror_assets.lib.sorted_rows import enum_types, sorted_rows_query
-from mirror_assets.lib.write_plans import Lease, WritePlan, WriterSlots, fallback_plans
+from mirror_assets.lib.write_plans import (
+    Lease,
+    Reservation,
+    WritePlan,
+    WriterSlots,
+    fallback_plans,
+)
 from mirror_assets.lib.write_plans import writers_for as writers_for  # re-exported
 
 # DuckDB closes a row group at the first 2048-row vector that reaches ROW_GROUP_SIZE, so a target
@@ -157,9 +163,26 @@ def _copy(
             lists.unload(cursor)
 
 
-# Acquires one more writer slot for a block; yields a lease of no slots when the event is set
-# first (the writer is no longer needed).
-MoreSlots = Callable[[threading.Event], AbstractContextManager[Lease]]
+class _ExtraWriters:
+    """The slots of a datastore's writers beyond the first, reserved (queued) when it starts, so
+    that smaller datastores arriving later do not take them."""
+
+    def __init__(self, reservations: list[Reservation]):
+        self._pending = reservations
+        self._lock = threading.Lock()
+
+    def take(self, cancel: threading.Event) -> AbstractContextManager[Lease]:
+        """The next reserved slot, held for a block (none once `cancel` is set)."""
+        with self._lock:
+            reservation = self._pending.pop(0) if self._pending else None
+        return reservation.held(cancel) if reservation else nullcontext(Lease(None, 0))
+
+    def keep(self, count: int) -> None:
+        """Withdraw every reservation beyond the first `count`: their writers will not run."""
+        with self._lock:
+            dropped, self._pending = self._pending[count:], self._pending[:count]
+        for reservation in dropped:
+            reservation.withdraw()
 
 
 def _copy_all(
@@ -168,13 +191,16 @@ def _copy_all(
     writers: int,
     options: list[str],
     lists: ListDictionary | None,
-    more: MoreSlots | None = None,
+    more: _ExtraWriters | None = None,
 ) -> None:
     """Run the COPYs `(query, target)`, `writers` at a time, each writer on its own cursor and
     Python thread (DuckDB releases the GIL). The first writer's slot is held already; each other
-    writer first takes a slot with `more` (none needed without it), so the writers start as
-    slots come free. The first failure interrupts the other writers and is the one raised."""
-    if writers <= 1 or len(copies) == 1:
+    writer first takes one of `more` (none needed without it), so the writers start as slots
+    come free. The first failure interrupts the other writers and is the one raised."""
+    writers = min(writers, len(copies))
+    if more is not None:
+        more.keep(writers - 1)
+    if writers <= 1:
         for query, target in copies:
             _copy(con, query, target, options, lists)
         return
@@ -185,7 +211,7 @@ def _copy_all(
 
     def work(cursor: duckdb.DuckDBPyConnection, index: int) -> None:
         with ExitStack() as held:
-            if index > 0 and more is not None and not held.enter_context(more(finished)).count:
+            if index > 0 and more is not None and not held.enter_context(more.take(finished)).count:
                 return
             while True:
                 with lock:
@@ -230,7 +256,7 @@ def _write_with_plan(
     partitions: Callable[[], tuple[str, list[int]]] | None,
     plan: WritePlan,
     writers: int,
-    more: MoreSlots | None = None,
+    more: _ExtraWriters | None = None,
 ) -> None:
     """Write `src` into `tmp` as `plan` says, with up to `writers` writers at once: one file, or
     hive partitions, each group of partitions into a folder of its own whose files are then
@@ -239,6 +265,8 @@ def _write_with_plan(
     split = partitions is not None and plan.groups != 1
     groups = _assign_groups(con, *partitions(), plan.groups) if split else []
     if len(groups) < 2:
+        if more is not None:
+            more.keep(0)
         query = sorted_rows_query(whole, schema, order_cols, lists, enums)
         _copy_all(con, [(query, tmp)], 1, options, lists)
         return
@@ -335,9 +363,12 @@ def partition_datastore(
     with replace_atomically(dest) as tmp:
         try:
             with ExitStack() as stack:
-                # Held from the start, so that the datastores planned for the most writers are
-                # served first, even when the others are quicker to prepare.
-                first = stack.enter_context(slots.hold(1, priority=writers))
+                # Every writer's slot is queued from the start, so that the datastores planned
+                # for the most writers are served first, even when others are quicker to prepare.
+                queued = [slots.reserve(1, priority=writers) for _ in range(max(1, writers))]
+                more = _ExtraWriters(queued[1:])
+                stack.callback(more.keep, 0)
+                first = stack.enter_context(queued[0].held())
                 lists = stack.enter_context(
                     list_dictionary(con, src, schema.list_columns, list_tuples)
                 )
@@ -373,6 +404,7 @@ def partition_datastore(
                     writers,
                     slots,
                     first,
+                    more,
                     partitions if partition_cols else None,
                 )
         except duckdb.Error as exc:
@@ -392,25 +424,23 @@ def _write_falling_back(
     con: duckdb.DuckDBPyConnection,
     src: Path,
     tmp: Path,
-    write: Callable[[WritePlan, int, MoreSlots | None], None],
+    write: Callable[[WritePlan, int, _ExtraWriters | None], None],
     writers: int,
     slots: WriterSlots,
     first: Lease,
+    more: _ExtraWriters,
     partitions: Callable[[], tuple[str, list[int]]] | None,
 ) -> WritePlan:
     """`write(plan, writers at once, more slots)` with the planned plan, its first writer on
-    the `first` lease's slot and the others each taking one as it comes free; then, after each
-    out-of-memory error, with the next of `fallback_plans`, every slot it needs held before it
-    starts. Returns the plan that worked."""
+    the `first` lease's slot and the others each taking one of `more` as it comes free; then,
+    after each out-of-memory error, with the next of `fallback_plans`, every slot it needs held
+    before it starts. Returns the plan that worked."""
     plan = WritePlan(max(1, writers), max(1, writers))
-
-    def more(cancel: threading.Event) -> AbstractContextManager[Lease]:
-        return slots.hold(1, priority=writers, cancel=cancel)
-
     try:
         write(plan, plan.writers, more)
         return plan
     except duckdb.OutOfMemoryException:
+        more.keep(0)
         first.release()
     count = len(partitions()[1]) if partitions is not None else 0
     plans = fallback_plans(writers, count)[1:]

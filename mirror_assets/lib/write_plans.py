@@ -21,14 +21,37 @@ from dataclasses import dataclass
 class Lease:
     """Slots held from a `WriterSlots`, until `release` (idempotent) or the end of the block."""
 
-    def __init__(self, slots: WriterSlots, count: int):
+    def __init__(self, slots: WriterSlots | None, count: int):
         self.slots = slots
         self.count = count
 
     def release(self) -> None:
-        if self.count:
+        if self.count and self.slots is not None:
             self.slots._give_back(self.count)
             self.count = 0
+
+
+class Reservation:
+    """A place in a `WriterSlots` queue, taken with `held` or given up with `withdraw`."""
+
+    def __init__(self, slots: WriterSlots, waiter: tuple[int, int], count: int):
+        self.slots = slots
+        self.waiter = waiter
+        self.count = count
+
+    @contextmanager
+    def held(self, cancel: threading.Event | None = None) -> Iterator[Lease]:
+        """Wait for the slots and hold them for a block; a lease of none if `cancel` is set
+        first or the reservation was withdrawn."""
+        lease = Lease(self.slots, self.slots._take(self.waiter, self.count, cancel))
+        try:
+            yield lease
+        finally:
+            lease.release()
+
+    def withdraw(self) -> None:
+        """Leave the queue (nothing, once taken)."""
+        self.slots._withdraw(self.waiter)
 
 
 class WriterSlots:
@@ -45,17 +68,28 @@ class WriterSlots:
         self._waiting: list[tuple[int, int]] = []
         self._changed = threading.Condition()
 
+    def reserve(self, count: int, priority: int = 0) -> Reservation:
+        """Queue a request for `count` slots (at most all of them) now, to be taken later: the
+        requests queued behind it wait for it to be taken or withdrawn."""
+        with self._changed:
+            waiter = (-priority, self._next_ticket)
+            self._next_ticket += 1
+            self._waiting.append(waiter)
+        return Reservation(self, waiter, max(1, min(count, self.total)))
+
     @contextmanager
     def hold(
         self, count: int, priority: int = 0, cancel: threading.Event | None = None
     ) -> Iterator[Lease]:
         """Hold `count` slots (at most all of them) for a block, or until the lease's release.
         A lease of no slots when `cancel` is set before they are granted."""
-        count = max(1, min(count, self.total))
+        with self.reserve(count, priority).held(cancel) as lease:
+            yield lease
+
+    def _take(self, waiter: tuple[int, int], count: int, cancel: threading.Event | None) -> int:
         with self._changed:
-            waiter = (-priority, self._next_ticket)
-            self._next_ticket += 1
-            self._waiting.append(waiter)
+            if waiter not in self._waiting:
+                return 0
             while not (min(self._waiting) == waiter and self._free >= count):
                 if cancel is not None and cancel.is_set():
                     count = 0
@@ -65,11 +99,13 @@ class WriterSlots:
             self._waiting.remove(waiter)
             self._free -= count
             self._changed.notify_all()
-        lease = Lease(self, count)
-        try:
-            yield lease
-        finally:
-            lease.release()
+            return count
+
+    def _withdraw(self, waiter: tuple[int, int]) -> None:
+        with self._changed:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+                self._changed.notify_all()
 
     def _give_back(self, count: int) -> None:
         with self._changed:

@@ -104,3 +104,23 @@ def test_a_cancelled_request_gets_no_slots():
             assert lease.count == 0
     with slots.hold(1) as lease:
         assert lease.count == 1
+
+
+def test_a_reservation_keeps_its_place_until_taken_or_withdrawn():
+    """A request queued early is served before later ones even if it is taken later; once
+    withdrawn, the requests behind it go ahead."""
+    slots = WriterSlots(1)
+    early = slots.reserve(1, priority=2)
+    late = threading.Thread(target=lambda: slots.hold(1).__enter__())
+    late.start()
+    time.sleep(0.1)
+    assert late.is_alive()  # queued behind the reservation, though the slot is free
+    with early.held() as lease:
+        assert lease.count == 1
+    late.join(timeout=1)
+    assert not late.is_alive()
+    withdrawn = WriterSlots(1)
+    reservation = withdrawn.reserve(1, priority=5)
+    reservation.withdraw()
+    with withdrawn.hold(1) as lease, reservation.held() as none:
+        assert (lease.count, none.count) == (1, 0)
