@@ -360,15 +360,57 @@ def partition_datastore(
     options = ["FORMAT parquet", f"ROW_GROUP_SIZE {duckdb_row_group_target(row_group_size)}"]
     if partition_cols:
         options.append(f"PARTITION_BY ({', '.join(quote_ident(c) for c in partition_cols)})")
+    with ExitStack() as held:
+        # Every writer's slot is queued first thing, so that the datastores planned for the
+        # most writers are served first, even when others are quicker to prepare.
+        queued = [slots.reserve(1, priority=writers) for _ in range(max(1, writers))]
+        more = _ExtraWriters(queued[1:])
+        held.callback(more.keep, 0)
+        first = held.enter_context(queued[0].held())
+        plan = _write_prepared(
+            con,
+            src,
+            dest,
+            schema,
+            partition_cols,
+            sort_cols,
+            options,
+            writers,
+            uniqs,
+            list_tuples,
+            slots,
+            first,
+            more,
+        )
+    files = tree_files(dest)
+    return PartitionSummary(
+        rows=count_rows(con, dest, hive=bool(partition_cols)),
+        files=len(files),
+        bytes=sum(f.stat().st_size for f in files),
+        plan=plan.describe(),
+    )
+
+
+def _write_prepared(
+    con: duckdb.DuckDBPyConnection,
+    src: Path,
+    dest: Path,
+    schema: DatastoreSchema,
+    partition_cols: list[str],
+    sort_cols: list[str],
+    options: list[str],
+    writers: int,
+    uniqs: Path | None,
+    list_tuples: Path | None,
+    slots: WriterSlots,
+    first: Lease,
+    more: _ExtraWriters,
+) -> WritePlan:
+    """`partition_datastore` once its first writer holds a slot: the scratch tables and types
+    the sort needs, then the write, falling back as needed; returns the plan that worked."""
     with replace_atomically(dest) as tmp:
         try:
             with ExitStack() as stack:
-                # Every writer's slot is queued from the start, so that the datastores planned
-                # for the most writers are served first, even when others are quicker to prepare.
-                queued = [slots.reserve(1, priority=writers) for _ in range(max(1, writers))]
-                more = _ExtraWriters(queued[1:])
-                stack.callback(more.keep, 0)
-                first = stack.enter_context(queued[0].held())
                 lists = stack.enter_context(
                     list_dictionary(con, src, schema.list_columns, list_tuples)
                 )
@@ -411,13 +453,7 @@ def partition_datastore(
             raise DatastoreError(
                 src, f"cannot write partitioned datastore: {one_line(exc)}"
             ) from None
-    files = tree_files(dest)
-    return PartitionSummary(
-        rows=count_rows(con, dest, hive=bool(partition_cols)),
-        files=len(files),
-        bytes=sum(f.stat().st_size for f in files),
-        plan=plan.describe(),
-    )
+    return plan
 
 
 def _write_falling_back(

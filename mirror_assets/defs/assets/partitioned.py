@@ -10,9 +10,9 @@ from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
-from mirror_assets.lib.datastore import read_schema
+from mirror_assets.lib.datastore import DatastoreSchema, read_schema
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
-from mirror_assets.lib.outcomes import run_stage
+from mirror_assets.lib.outcomes import healthy_names, run_stage
 from mirror_assets.lib.partitioning import (
     choose_sort_columns,
     partition_datastore,
@@ -84,17 +84,33 @@ def partitioned_datastores(
         # runs more writers than threads against the one memory_limit.
         slots = WriterSlots(threads)
 
+        def shape(name: str) -> tuple[DatastoreSchema, list[str]]:
+            schema = read_schema(con, version.raw_file(name, ".parquet"))
+            sort_cols = choose_sort_columns(
+                schema,
+                read_cardinalities(con, version.uniqs(name)),
+                mirror_settings.partition_columns(name),
+                mirror_settings.sort_column_count,
+            )
+            return schema, sort_cols
+
+        # Read up front (a few ms each), so that the datastores start writing, and queue for
+        # their writers' slots, in the order the stage submits them: the largest first.
+        shapes: dict[str, tuple[DatastoreSchema, list[str]] | Exception] = {}
+        for name in healthy_names(version.status, ["fetch", "sidecars"]):
+            try:
+                shapes[name] = shape(name)
+            except Exception as exc:  # noqa: BLE001 - raised again as this datastore's failure
+                shapes[name] = exc
+
         def rewrite(name: str) -> dict:
             src = version.raw_file(name, ".parquet")
             partition_cols = mirror_settings.partition_columns(name)
+            found = shapes.get(name) or shape(name)
+            if isinstance(found, Exception):
+                raise found
+            schema, sort_cols = found
             with con.cursor() as cursor:
-                schema = read_schema(cursor, src)
-                sort_cols = choose_sort_columns(
-                    schema,
-                    read_cardinalities(cursor, version.uniqs(name)),
-                    partition_cols,
-                    mirror_settings.sort_column_count,
-                )
                 summary = partition_datastore(
                     cursor,
                     src,
