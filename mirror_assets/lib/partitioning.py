@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import duckdb
 
+from mirror_assets.lib.copy_writers import ExtraWriters, copy_all, gather_writer_folders
 from mirror_assets.lib.datastore import DatastoreSchema, count_rows
 from mirror_assets.lib.duck import (
     one_thread_per_statement,
@@ -25,7 +25,6 @@ from mirror_assets.lib.list_tuples import ListDictionary, list_dictionary
 from mirror_assets.lib.sorted_rows import enum_types, sorted_rows_query
 from mirror_assets.lib.write_plans import (
     Lease,
-    Reservation,
     WritePlan,
     WriterSlots,
     fallback_plans,
@@ -131,118 +130,6 @@ def _group_rows(src: Path, partition_cols: list[str], table: str, group: int) ->
     return f"(SELECT s.* FROM read_parquet({sql_literal(src)}) s SEMI JOIN ({mine}) g ON {match})"
 
 
-def _gather_writer_folders(tmp: Path, folders: list[Path], src: Path) -> None:
-    """Move every file the writers wrote into the same place under `tmp`; partitions are
-    disjoint, so a file already there means a partition was written twice."""
-    for folder in folders:
-        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-            target = tmp / file.relative_to(folder)
-            if target.exists():
-                raise DatastoreError(
-                    src, f"partition {target.parent.relative_to(tmp)} written by two writers"
-                )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            file.rename(target)
-        shutil.rmtree(folder)
-
-
-def _copy(
-    cursor: duckdb.DuckDBPyConnection,
-    query: str,
-    target: Path,
-    options: list[str],
-    lists: ListDictionary | None,
-) -> None:
-    """COPY `query` to `target` on `cursor`, with the list variables it needs."""
-    if lists is not None:
-        lists.load(cursor)
-    try:
-        cursor.execute(f"COPY ({query}) TO {sql_literal(target)} ({', '.join(options)})")
-    finally:
-        if lists is not None:
-            lists.unload(cursor)
-
-
-class _ExtraWriters:
-    """The slots of a datastore's writers beyond the first, reserved (queued) when it starts, so
-    that smaller datastores arriving later do not take them."""
-
-    def __init__(self, reservations: list[Reservation]):
-        self._pending = reservations
-        self._lock = threading.Lock()
-
-    def take(self, cancel: threading.Event) -> AbstractContextManager[Lease]:
-        """The next reserved slot, held for a block (none once `cancel` is set)."""
-        with self._lock:
-            reservation = self._pending.pop(0) if self._pending else None
-        return reservation.held(cancel) if reservation else nullcontext(Lease(None, 0))
-
-    def keep(self, count: int) -> None:
-        """Withdraw every reservation beyond the first `count`: their writers will not run."""
-        with self._lock:
-            dropped, self._pending = self._pending[count:], self._pending[:count]
-        for reservation in dropped:
-            reservation.withdraw()
-
-
-def _copy_all(
-    con: duckdb.DuckDBPyConnection,
-    copies: list[tuple[str, Path]],
-    writers: int,
-    options: list[str],
-    lists: ListDictionary | None,
-    more: _ExtraWriters | None = None,
-) -> None:
-    """Run the COPYs `(query, target)`, `writers` at a time, each writer on its own cursor and
-    Python thread (DuckDB releases the GIL). The first writer's slot is held already; each other
-    writer first takes one of `more` (none needed without it), so the writers start as slots
-    come free. The first failure interrupts the other writers and is the one raised."""
-    writers = min(writers, len(copies))
-    if more is not None:
-        more.keep(writers - 1)
-    if writers <= 1:
-        for query, target in copies:
-            _copy(con, query, target, options, lists)
-        return
-    queue = iter(copies)
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-    finished = threading.Event()
-
-    def work(cursor: duckdb.DuckDBPyConnection, index: int) -> None:
-        with ExitStack() as held:
-            if index > 0 and more is not None and not held.enter_context(more.take(finished)).count:
-                return
-            while True:
-                with lock:
-                    job = None if errors else next(queue, None)
-                if job is None:
-                    finished.set()
-                    return
-                try:
-                    _copy(cursor, job[0], job[1], options, lists)
-                except BaseException as exc:
-                    with lock:
-                        first = not errors
-                        errors.append(exc)
-                    if first:
-                        finished.set()
-                        for other in cursors:
-                            if other is not cursor:
-                                other.interrupt()
-                    return
-
-    with ExitStack() as stack:
-        cursors = [stack.enter_context(con.cursor()) for _ in range(min(writers, len(copies)))]
-        threads = [threading.Thread(target=work, args=(c, i)) for i, c in enumerate(cursors)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    if errors:
-        raise errors[0]
-
-
 def _write_with_plan(
     con: duckdb.DuckDBPyConnection,
     src: Path,
@@ -256,7 +143,7 @@ def _write_with_plan(
     partitions: Callable[[], tuple[str, list[int]]] | None,
     plan: WritePlan,
     writers: int,
-    more: _ExtraWriters | None = None,
+    more: ExtraWriters | None = None,
 ) -> None:
     """Write `src` into `tmp` as `plan` says, with up to `writers` writers at once: one file, or
     hive partitions, each group of partitions into a folder of its own whose files are then
@@ -268,7 +155,7 @@ def _write_with_plan(
         if more is not None:
             more.keep(0)
         query = sorted_rows_query(whole, schema, order_cols, lists, enums)
-        _copy_all(con, [(query, tmp)], 1, options, lists)
+        copy_all(con, [(query, tmp)], 1, options, lists)
         return
     table = partitions()[0]
     folders = {g: tmp / f".group-{g}" for g in groups}
@@ -282,8 +169,8 @@ def _write_with_plan(
         )
         for g in groups
     ]
-    _copy_all(con, copies, writers, options, lists, more)
-    _gather_writer_folders(tmp, list(folders.values()), src)
+    copy_all(con, copies, writers, options, lists, more)
+    gather_writer_folders(tmp, list(folders.values()), src)
 
 
 @contextmanager
@@ -364,7 +251,7 @@ def partition_datastore(
         # Every writer's slot is queued first thing, so that the datastores planned for the
         # most writers are served first, even when others are quicker to prepare.
         queued = [slots.reserve(1, priority=writers) for _ in range(max(1, writers))]
-        more = _ExtraWriters(queued[1:])
+        more = ExtraWriters(queued[1:])
         held.callback(more.keep, 0)
         first = held.enter_context(queued[0].held())
         plan = _write_prepared(
@@ -404,7 +291,7 @@ def _write_prepared(
     list_tuples: Path | None,
     slots: WriterSlots,
     first: Lease,
-    more: _ExtraWriters,
+    more: ExtraWriters,
 ) -> WritePlan:
     """`partition_datastore` once its first writer holds a slot: the scratch tables and types
     the sort needs, then the write, falling back as needed; returns the plan that worked."""
@@ -460,11 +347,11 @@ def _write_falling_back(
     con: duckdb.DuckDBPyConnection,
     src: Path,
     tmp: Path,
-    write: Callable[[WritePlan, int, _ExtraWriters | None], None],
+    write: Callable[[WritePlan, int, ExtraWriters | None], None],
     writers: int,
     slots: WriterSlots,
     first: Lease,
-    more: _ExtraWriters,
+    more: ExtraWriters,
     partitions: Callable[[], tuple[str, list[int]]] | None,
 ) -> WritePlan:
     """`write(plan, writers at once, more slots)` with the planned plan, its first writer on

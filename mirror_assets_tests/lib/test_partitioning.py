@@ -2,7 +2,7 @@ import glob
 
 import pytest
 
-from mirror_assets.lib import list_tuples, partitioning, sorted_rows, write_plans
+from mirror_assets.lib import copy_writers, list_tuples, partitioning, sorted_rows, write_plans
 from mirror_assets.lib.datastore import read_schema
 from mirror_assets.lib.errors import DatastoreError
 from mirror_assets.lib.partitioning import (
@@ -349,7 +349,7 @@ def test_a_partition_written_by_two_writers_is_an_error(con, tmp_path, skewed_da
             [realms],
         )
     with pytest.raises(DatastoreError, match=r"partition realm=ocean written by two writers$"):
-        partitioning._gather_writer_folders(tmp, folders, skewed_datastore)
+        copy_writers.gather_writer_folders(tmp, folders, skewed_datastore)
 
 
 def test_a_failing_writer_is_one_line_and_leaves_no_output(con, tmp_path, skewed_datastore):
