@@ -25,6 +25,7 @@ from mirror_assets.lib.list_tuples import ListDictionary, list_dictionary
 from mirror_assets.lib.sorted_rows import enum_types, sorted_rows_query
 from mirror_assets.lib.write_plans import (
     Lease,
+    Reservation,
     WritePlan,
     WriterSlots,
     fallback_plans,
@@ -226,13 +227,15 @@ def partition_datastore(
     uniqs: Path | None = None,
     list_tuples: Path | None = None,
     slots: WriterSlots | None = None,
+    reserved: list[Reservation] | None = None,
 ) -> PartitionSummary:
     """Write `src` to `dest`: one file, or a hive folder `dest/col=value/...` per partition
     written by up to `writers` writers at once. Run it inside `partitioned_writes(con)`.
     `uniqs`, the datastore's uniqs sidecar, lets the sort carry small ENUMs for text values;
     `list_tuples`, the distinct tuples of its list columns found with it, saves finding them.
     `slots`, shared by the datastores of a stage, bounds the writers running at once across
-    them; an out-of-memory error retries the write with the next of `fallback_plans`.
+    them (`reserved`, when given: its writers' places in their queue, taken earlier); an
+    out-of-memory error retries the write with the next of `fallback_plans`.
 
     Rows are ordered by the partition columns, then `sort_cols`, within every file; no row group
     exceeds `row_group_size` rows.
@@ -250,7 +253,9 @@ def partition_datastore(
     with ExitStack() as held:
         # Every writer's slot is queued first thing, so that the datastores planned for the
         # most writers are served first, even when others are quicker to prepare.
-        queued = [slots.reserve(1, priority=writers) for _ in range(max(1, writers))]
+        queued = reserved or [slots.reserve(1, priority=writers) for _ in range(max(1, writers))]
+        for reservation in queued:
+            held.callback(reservation.withdraw)
         more = ExtraWriters(queued[1:])
         held.callback(more.keep, 0)
         first = held.enter_context(queued[0].held())

@@ -1,5 +1,6 @@
 import json
 import time
+from collections.abc import Callable
 
 import dagster as dg
 import duckdb
@@ -20,7 +21,7 @@ from mirror_assets.lib.partitioning import (
     writers_for,
 )
 from mirror_assets.lib.sidecars import read_cardinalities
-from mirror_assets.lib.write_plans import WriterSlots
+from mirror_assets.lib.write_plans import Reservation, WriterSlots
 
 METRICS = {
     "rows": int,
@@ -103,6 +104,20 @@ def partitioned_datastores(
             except Exception as exc:  # noqa: BLE001 - raised again as this datastore's failure
                 shapes[name] = exc
 
+        # Every datastore's writers queue for their slots as it is submitted, largest first, so
+        # the order holds however quickly each one's worker gets going.
+        queued: dict[str, list[Reservation]] = {}
+
+        def queue(name: str) -> Callable[[], None]:
+            writers = writers_for(rows(name), total, threads)
+            queued[name] = [slots.reserve(1, priority=writers) for _ in range(writers)]
+
+            def done() -> None:
+                for reservation in queued.pop(name):
+                    reservation.withdraw()
+
+            return done
+
         def rewrite(name: str) -> dict:
             src = version.raw_file(name, ".parquet")
             partition_cols = mirror_settings.partition_columns(name)
@@ -123,6 +138,7 @@ def partitioned_datastores(
                     uniqs=version.uniqs(name),
                     list_tuples=version.list_tuples(name),
                     slots=slots,
+                    reserved=queued.get(name),
                 )
             return {
                 "rows": summary.rows,
@@ -144,6 +160,7 @@ def partitioned_datastores(
             outputs_present=lambda name: version.built_datastore(name).exists(),
             workers=threads,
             cost=rows,
+            on_submit=queue,
         )
     return dg.MaterializeResult(
         metadata={
