@@ -52,7 +52,9 @@ def page(deployment) -> Iterator[sync_api.Page]:
         )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        # Wide enough that the lineage graph (four columns since specs follow the partitioned
+        # layout) is drawn at a zoom that shows each asset's card, partitions included.
+        page = browser.new_page(viewport={"width": 2400, "height": 1200})
         page.set_default_timeout(UI_TIMEOUT_MS)
         sync_api.expect.set_options(timeout=UI_TIMEOUT_MS)
         # A fresh instance greets the first visitor with a newsletter dialog a second after a
