@@ -1,23 +1,31 @@
-"""`mirror-catalog`: mirror a catalog version through the Dagster job, or list versions.
+"""mirror-catalog: mirror catalog versions through the Dagster job; inspect what is published.
+
+Without a command, `run`: `mirror-catalog --catalog-version V` is `mirror-catalog run
+--catalog-version V`. Only `run` imports Dagster; the other commands start fast.
 
 Exit status: 0 all datastores mirrored; 1 the run failed, a datastore failed, or the version is not
-at the source; 2 bad arguments (unknown flag, malformed version).
+at the source; 2 bad arguments (unknown flag, malformed version). Each command's help gives its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mirror_assets.cli_args import (
     OneLineParser,
+    add_destination_arguments,
     add_s3_arguments,
     add_verbosity_arguments,
     add_version_argument,
     configure_logging,
     settings_from_args,
 )
+from mirror_assets.cli_fetch import add_fetch_arguments, fetch_main
+from mirror_assets.cli_publish import add_publish_arguments, publish_main
+from mirror_assets.cli_status import add_status_arguments, status_main
+from mirror_assets.cli_verify import add_verify_arguments, verify_main
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.run_options import RunOptionsError, parse_datastore_list
 from mirror_assets.lib.settings import Settings, SettingsError
@@ -32,19 +40,23 @@ def _datastores_arg(value: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="mirror-catalog", description=__doc__.splitlines()[0])
-    add_version_argument(parser)
-    parser.add_argument(
-        "--list",
-        action="store_true",
-        help="list the versions at the source (with --dest: which are archived there)",
-    )
+def _add_source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         help="folder holding version folders, or sftp://[user@]host[:port]/base/path "
         "(default: bundled sample)",
     )
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    add_version_argument(parser)
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the versions at the source (with --dest: which are archived there); "
+        "the same as the list command",
+    )
+    _add_source_argument(parser)
     parser.add_argument(
         "--dest", help="destination folder or s3://bucket[/prefix] (default: ./mirror-output)"
     )
@@ -71,7 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_s3_arguments(parser)
     add_verbosity_arguments(parser)
-    return parser
+
+
+def add_list_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_source_argument(parser)
+    add_destination_arguments(parser)
+    parser.set_defaults(staging=None, public_base_url=None)
 
 
 def _listed(versions: list[str], settings: Settings) -> list[str]:
@@ -90,25 +107,27 @@ def _listed(versions: list[str], settings: Settings) -> list[str]:
     return lines
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["fetch"]:
-        from mirror_assets.cli_fetch import fetch_main
+def list_main(args: argparse.Namespace) -> int:
+    """Exit status: 0 listed; 1 the source (or the destination) could not be read."""
+    configure_logging(getattr(args, "verbosity", 0))
+    try:
+        settings = settings_from_args(args)
+        versions = open_source(settings).list_versions()
+        print("\n".join(_listed(versions, settings) if args.dest else versions))
+        return 0
+    except (MirrorError, SettingsError) as exc:
+        print(f"mirror-catalog: {exc}", file=sys.stderr)
+        return 1
 
-        return fetch_main(argv[1:])
-    if argv[:1] == ["publish"]:
-        from mirror_assets.cli_publish import publish_main
 
-        return publish_main(argv[1:])
-    args = build_parser().parse_args(argv)
+def run_main(args: argparse.Namespace) -> int:
+    if args.list:
+        return list_main(args)
     configure_logging(args.verbosity)
     try:
         settings = settings_from_args(args)
         source = open_source(settings)
         versions = source.list_versions()
-        if args.list:
-            print("\n".join(_listed(versions, settings) if args.dest else versions))
-            return 0
         version = args.catalog_version or newest_visible(versions)
         if version is None:
             print(
@@ -135,6 +154,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MirrorError, SettingsError) as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)
         return 1
+
+
+Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+COMMANDS: dict[str, Command] = {
+    "run": (
+        "fetch, build and publish a version through the Dagster job (the default command)",
+        add_run_arguments,
+        run_main,
+    ),
+    "fetch": (
+        "only fetch a version into <staging>/<version>/raw",
+        add_fetch_arguments,
+        fetch_main,
+    ),
+    "publish": (
+        "publish a version already built in a staging folder",
+        add_publish_arguments,
+        publish_main,
+    ),
+    "list": (
+        "list the versions at the source (with --dest: which are archived there)",
+        add_list_arguments,
+        list_main,
+    ),
+    "status": (
+        "the versions a destination has published, the current one, a promotion in progress",
+        add_status_arguments,
+        status_main,
+    ),
+    "verify": (
+        "check the root (or an archived version) against its manifest, without downloading data",
+        add_verify_arguments,
+        verify_main,
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser: a subcommand per entry of COMMANDS; without one, `run`'s arguments apply."""
+    parser = OneLineParser(
+        prog="mirror-catalog",
+        description=__doc__.split("\n\n")[0],
+        epilog="Without a command: run. `mirror-catalog COMMAND --help` describes each command.",
+    )
+    add_run_arguments(parser)
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    for name, (summary, add_arguments, handler) in COMMANDS.items():
+        command = commands.add_parser(name, help=summary, description=summary)
+        add_arguments(command)
+        command.set_defaults(handler=handler)
+    parser.set_defaults(handler=run_main)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
 
 
 if __name__ == "__main__":

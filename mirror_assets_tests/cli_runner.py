@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 # Settings a developer's shell may carry that would leak into the command under test.
 CLEARED = ("MIRROR_", "DAGSTER_HOME")
@@ -20,6 +21,22 @@ def cli_env(extra: dict[str, str] | None = None, clear: tuple[str, ...] = ()) ->
     env = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED + clear)}
     env.update(extra or {})
     return env
+
+
+def s3_cli_env(endpoint: Any) -> dict[str, str]:
+    """With `endpoint`'s (an S3Endpoint's) credentials only: none of the developer's AWS or
+    OpenStack settings."""
+    return cli_env(
+        {
+            "AWS_ACCESS_KEY_ID": endpoint.access_key,
+            "AWS_SECRET_ACCESS_KEY": endpoint.secret_key,
+            "AWS_DEFAULT_REGION": endpoint.region,
+            "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+        clear=("AWS_", "OS_"),
+    )
 
 
 def run_cli(
