@@ -1,0 +1,124 @@
+"""`mirror-catalog`'s subcommands: help, the default `run`, and no Dagster outside `run`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mirror_assets_tests.cli_runner import cli_env, run_cli
+
+COMMANDS = ["run", "fetch", "publish", "list", "status", "verify"]
+
+# Runs mirror-catalog as `python -m mirror_assets.cli` would, then says on stderr, at exit,
+# whether any Dagster module was loaded.
+REPORTS_DAGSTER = """
+import atexit, runpy, sys
+atexit.register(lambda: print(
+    "dagster imported: " + str(any(m.split(".")[0] == "dagster" for m in sys.modules)),
+    file=sys.stderr,
+))
+sys.argv = ["mirror-catalog", *sys.argv[1:]]
+runpy.run_module("mirror_assets.cli", run_name="__main__")
+"""
+
+
+def run_reporting_dagster(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess, bool]:
+    result = subprocess.run(
+        [sys.executable, "-c", REPORTS_DAGSTER, *args],
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("dagster imported: "), result.stderr
+    return result, last == "dagster imported: True"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where v2025-01-29 was mirrored the old way (no command): `stage/` and `out/`."""
+    work = tmp_path_factory.mktemp("built")
+    result = run_cli(
+        "--catalog-version", "v2025-01-29", "--staging", "stage", "--dest", "out", cwd=work
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((work / "out" / "versions.json").read_text())["current"] == "v2025-01-29"
+    return work
+
+
+def test_help_lists_the_commands(tmp_path):
+    result = run_cli("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    listed = [
+        line.split()[0]
+        for line in result.stdout.split("commands:")[1].splitlines()
+        if line.startswith("    ") and not line.startswith("     ")
+    ]
+    assert listed == COMMANDS
+    assert "--catalog-version" in result.stdout  # run's flags work without the command
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_its_help(tmp_path, command):
+    result = run_cli(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: mirror-catalog {command} ")
+
+
+def test_unknown_command_is_a_usage_error(tmp_path):
+    result = run_cli("mirror", cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "invalid choice: 'mirror'" in result.stderr
+
+
+def test_run_command_is_the_default(built):
+    """`run --catalog-version V` is the old invocation; re-running finds everything unchanged."""
+    result = run_cli(
+        "run", "--catalog-version", "v2025-01-29", "--staging", "stage", "--dest", "out",
+        cwd=built,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "0 uploaded" in result.stderr
+
+
+def test_list_command_and_the_old_list_flag_agree(built):
+    new, new_dagster = run_reporting_dagster("list", "--dest", "out", cwd=built)
+    old, old_dagster = run_reporting_dagster("--list", "--dest", "out", cwd=built)
+    assert new.returncode == old.returncode == 0, new.stderr + old.stderr
+    assert new.stdout == old.stdout == "v2025-02-28\nv2025-01-29\tarchived (current)\n"
+    assert not new_dagster and not old_dagster
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "--dest", "out"],
+        ["verify", "--dest", "out"],
+        ["verify", "--dest", "out", "--catalog-version", "v2025-01-29"],
+        ["fetch", "--catalog-version", "v2025-02-28", "--staging", "stage"],
+        ["publish", "--catalog-version", "v2025-01-29", "--staging", "stage", "--dest", "copy"],
+        ["publish", "--catalog-version", "v2025-01-29", "--staging", "stage", "--dry-run"],
+    ],
+    ids=["status", "verify", "verify-archive", "fetch", "publish", "publish-dry-run"],
+)
+def test_commands_other_than_run_import_no_dagster(built, args):
+    result, dagster = run_reporting_dagster(*args, cwd=built)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not dagster
+
+
+def test_run_imports_dagster(built):
+    """The wrapper does see Dagster when it is loaded (so the test above means something)."""
+    result, dagster = run_reporting_dagster(
+        "--catalog-version", "v2025-01-29", "--staging", "stage", "--dest", "out", "-q",
+        cwd=built,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert dagster
