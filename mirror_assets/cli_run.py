@@ -9,6 +9,8 @@ from dataclasses import replace
 import dagster as dg
 
 from mirror_assets.cli_args import DAGSTER_LOG_LEVELS
+from mirror_assets.cli_output import print_table
+from mirror_assets.cli_summary import HEADERS, NUMERIC, STAGE_ASSETS, summary_rows
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions
@@ -66,6 +68,34 @@ def _step_failure_message(event: dg.DagsterEvent) -> str:
     return text[text.index(prefix) + len(prefix) :] if prefix in text else text
 
 
+def _datastore_tables(
+    result: dg.JobExecutionResult,
+) -> tuple[list[dict] | None, dict[str, list[dict]]]:
+    """This run's per-datastore tables: `published_catalog`'s `version_datastores` (None if it
+    did not materialise) and each build stage's `datastores`, by stage name."""
+    tables: dict[str, list[dict]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        for name, value in materialization.metadata.items():
+            if isinstance(value, dg.TableMetadataValue):
+                key = f"{materialization.asset_key.to_user_string()}.{name}"
+                tables[key] = [dict(record.data) for record in value.records]
+    stages = {
+        stage: tables[f"{asset}.datastores"]
+        for stage, asset in STAGE_ASSETS.items()
+        if f"{asset}.datastores" in tables
+    }
+    return tables.get("published_catalog.version_datastores"), stages
+
+
+def print_summary(result: dg.JobExecutionResult, version: str) -> None:
+    """The run's table: a row per datastore with its state, rows, bytes, seconds and failure."""
+    version_table, stage_tables = _datastore_tables(result)
+    rows = summary_rows(version_table, stage_tables)
+    if rows:
+        print_table(HEADERS, rows, right=NUMERIC, title=f"{version}:")
+
+
 def run_version(
     settings: Settings,
     version: str,
@@ -95,6 +125,8 @@ def run_version(
                 "loggers": {"console": {"config": {"log_level": DAGSTER_LOG_LEVELS[verbosity]}}},
             },
         )
+    if verbosity >= 0:
+        print_summary(result, version)
     status = VersionStaging.of(settings.staging, version).status
     failed = failures(status, BUILD_STAGES)
     # What the publish found neither built nor archived (its cause names the stage already).

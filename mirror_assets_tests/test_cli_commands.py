@@ -12,6 +12,9 @@ import pytest
 from mirror_assets_tests.cli_runner import cli_env, run_cli
 
 COMMANDS = ["run", "fetch", "publish", "list", "status", "verify"]
+SAMPLE_DATASTORES = [
+    "barpa_py18", "by473", "cmip5_al33", "cmip6_oi10", "era5_rt52", "esmvaltool-obs-ct11",
+]  # fmt: skip
 
 # Runs mirror-catalog as `python -m mirror_assets.cli` would, then says on stderr, at exit,
 # whether any Dagster module was loaded.
@@ -49,7 +52,21 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads((work / "out" / "versions.json").read_text())["current"] == "v2025-01-29"
+    (work / "first-run.txt").write_text(result.stdout)
     return work
+
+
+def test_run_ends_with_a_table_of_the_datastores(built):
+    """Off a terminal: plain aligned lines, rows and bytes from the run's events."""
+    lines = (built / "first-run.txt").read_text().splitlines()
+    rows = {line.split()[0]: line.split() for line in lines[2:]}
+    assert list(rows) == SAMPLE_DATASTORES
+    assert {r[1] for r in rows.values()} == {"ok"}
+    assert rows["by473"][2:4] == ["7", "18726"]
+    assert all(float(r[4]) > 0 for r in rows.values())
+    # Numbers are aligned right, under the end of their header.
+    end = lines[1].index(" rows") + len(" rows")
+    assert all(line[:end].split()[-1] == line.split()[2] for line in lines[2:])
 
 
 def test_help_lists_the_commands(tmp_path):
@@ -86,6 +103,15 @@ def test_run_command_is_the_default(built):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "0 uploaded" in result.stderr
+    # The table the run ends with: every datastore unchanged, nothing spent on it.
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["v2025-01-29:", lines[1]]
+    assert lines[1].split() == [
+        "datastore", "state", "rows", "bytes", "seconds", "stage", "file", "cause"
+    ]  # fmt: skip
+    rows = [line.split() for line in lines[2:]]
+    assert [r[0] for r in rows] == SAMPLE_DATASTORES
+    assert {tuple(r[1:2]) + (len(r),) for r in rows} == {("unchanged", 4)}
 
 
 def test_list_command_and_the_old_list_flag_agree(built):
