@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import dagster as dg
 
-from mirror_assets.cli_args import DAGSTER_LOG_LEVELS
-from mirror_assets.cli_output import print_table
-from mirror_assets.cli_summary import HEADERS, NUMERIC, STAGE_ASSETS, summary_rows
+from mirror_assets.cli.args import DAGSTER_LOG_LEVELS
+from mirror_assets.cli.output import print_table
+from mirror_assets.cli.summary import HEADERS, NUMERIC, STAGE_ASSETS, summary_rows
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions

@@ -7,7 +7,7 @@ import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mirror_assets.cli_args import add_destination_arguments, settings_from_args, version_arg
+from mirror_assets.cli.args import add_destination_arguments, settings_from_args, version_arg
 from mirror_assets.lib.destinations import bucket_for
 from mirror_assets.lib.errors import MirrorError, one_line
 from mirror_assets.lib.settings import SettingsError

@@ -7,8 +7,8 @@ import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mirror_assets.cli_args import add_destination_arguments, settings_from_args
-from mirror_assets.cli_output import print_table
+from mirror_assets.cli.args import add_destination_arguments, settings_from_args
+from mirror_assets.cli.output import print_table
 from mirror_assets.lib.destinations import bucket_for
 from mirror_assets.lib.errors import MirrorError, one_line
 from mirror_assets.lib.settings import SettingsError

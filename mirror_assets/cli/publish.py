@@ -12,7 +12,7 @@ import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mirror_assets.cli_args import (
+from mirror_assets.cli.args import (
     add_s3_arguments,
     add_version_argument,
     settings_from_args,

@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 
-from mirror_assets.cli_args import add_version_argument, settings_from_args
+from mirror_assets.cli.args import add_version_argument, settings_from_args
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.settings import SettingsError
 from mirror_assets.lib.sources import open_source

@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from mirror_assets.cli_args import (
+from mirror_assets.cli.args import (
     OneLineParser,
     add_destination_arguments,
     add_s3_arguments,
@@ -22,10 +22,10 @@ from mirror_assets.cli_args import (
     configure_logging,
     settings_from_args,
 )
-from mirror_assets.cli_fetch import add_fetch_arguments, fetch_main
-from mirror_assets.cli_publish import add_publish_arguments, publish_main
-from mirror_assets.cli_status import add_status_arguments, status_main
-from mirror_assets.cli_verify import add_verify_arguments, verify_main
+from mirror_assets.cli.fetch import add_fetch_arguments, fetch_main
+from mirror_assets.cli.publish import add_publish_arguments, publish_main
+from mirror_assets.cli.status import add_status_arguments, status_main
+from mirror_assets.cli.verify import add_verify_arguments, verify_main
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.run_options import RunOptionsError, parse_datastore_list
 from mirror_assets.lib.settings import Settings, SettingsError
@@ -141,7 +141,7 @@ def run_main(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        from mirror_assets.cli_run import run_version  # Dagster loads only to launch a run
+        from mirror_assets.cli.run import run_version  # Dagster loads only to launch a run
 
         return run_version(
             settings,
@@ -213,7 +213,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     return args.handler(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Command-line pieces shared by `mirror-catalog` and its `fetch` and `publish` commands.
+"""Command-line pieces shared by `mirror-catalog`'s commands (arguments, settings, logging).
 
 Nothing here imports Dagster, so the commands that do not launch a run start fast.
 """
