@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from mirror_assets_tests.cli_runner import cli_env, run_cli
+from mirror_assets_tests.cli_runner import cli_env, run_cli, run_cli_on_pty
 
 COMMANDS = ["run", "fetch", "publish", "list", "status", "verify"]
 SAMPLE_DATASTORES = [
@@ -53,7 +54,38 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 0, result.stderr
     assert json.loads((work / "out" / "versions.json").read_text())["current"] == "v2025-01-29"
     (work / "first-run.txt").write_text(result.stdout)
+    (work / "first-run.err").write_text(result.stderr)
     return work
+
+
+def test_run_prints_progress_lines_off_a_terminal(built):
+    """Per datastore: done of total and the stage's elapsed time; per stage: when it is done."""
+    progress = [
+        line for line in (built / "first-run.err").read_text().splitlines()
+        if line.startswith("progress: ")
+    ]  # fmt: skip
+    sidecars = [line for line in progress if line.startswith("progress: sidecars ")]
+    assert [line.split()[2] for line in sidecars[:-1]] == [f"{n}/6" for n in range(1, 7)]
+    assert re.fullmatch(r"progress: sidecars 1/6 \(\S+ ok\), \d+\.\d s", sidecars[0])
+    assert re.fullmatch(
+        r"progress: sidecars done in \d+\.\d s \(6/6 datastores; 6 ok\)", sidecars[-1]
+    )
+    stages = [line.split()[1] for line in progress if " done in " in line]
+    assert sorted(stages) == sorted(
+        ["fetch", "metacatalog", "specs", "sidecars", "partitioned", "publish"]
+    )
+    assert stages[0] == "fetch" and stages[-1] == "publish"
+
+
+def test_run_on_a_terminal_shows_bars_and_a_rich_table(built):
+    returncode, text = run_cli_on_pty(
+        "--catalog-version", "v2025-01-29", "--staging", "stage", "--dest", "out", cwd=built
+    )
+    assert returncode == 0, text
+    assert re.search(r"partitioned +━+ +6/6 \d+:\d\d:\d\d", text)
+    assert "progress: " not in text  # bars instead of lines
+    assert "┃ datastore" in text
+    assert re.search(r"│ by473 +│ unchanged │ +7 │ 18726 │", text)
 
 
 def test_run_ends_with_a_table_of_the_datastores(built):

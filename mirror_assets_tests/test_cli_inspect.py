@@ -6,19 +6,15 @@ destination, or publishes the staged builds to a fresh bucket, and damages it as
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import pty
 import re
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-from mirror_assets_tests.cli_runner import cli_command, cli_env, run_cli, s3_cli_env
+from mirror_assets_tests.cli_runner import run_cli, run_cli_on_pty, s3_cli_env
 from mirror_assets_tests.servers.fixtures import direct_client
 
 VERSIONS = ["v2025-01-29", "v2025-02-28"]
@@ -259,25 +255,8 @@ def test_status_and_verify_on_s3(mirrored, moto_endpoint, tmp_path):
 
 def test_status_on_a_terminal_is_a_rich_table(dest, tmp_path):
     """On a pseudo-terminal the same rows come as a rich table (box-drawn, no plain header line)."""
-    leader, follower = pty.openpty()
-    try:
-        result = subprocess.run(
-            cli_command("status", "--dest", str(dest)),
-            cwd=tmp_path,
-            env=cli_env({"COLUMNS": "120", "TERM": "xterm"}),
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            timeout=120,
-        )
-    finally:
-        os.close(follower)
-    output = b""
-    with contextlib.suppress(OSError):  # EIO once everything written is read
-        while chunk := os.read(leader, 4096):
-            output += chunk
-    os.close(leader)
-    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", output.decode())  # colours and styles
-    assert result.returncode == 0, result.stderr
+    returncode, text = run_cli_on_pty("status", "--dest", str(dest), cwd=tmp_path)
+    assert returncode == 0, text
     assert "┃ version" in text or "│ version" in text
     assert re.search(r"│ v2025-02-28 +│ +│ \S+ +│ +7 │", text)
     assert "current: v2025-02-28" in text

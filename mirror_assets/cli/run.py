@@ -10,6 +10,7 @@ import dagster as dg
 
 from mirror_assets.cli.args import DAGSTER_LOG_LEVELS
 from mirror_assets.cli.output import print_table
+from mirror_assets.cli.progress import RunProgress
 from mirror_assets.cli.summary import HEADERS, NUMERIC, STAGE_ASSETS, summary_rows
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
@@ -96,6 +97,26 @@ def print_summary(result: dg.JobExecutionResult, version: str) -> None:
         print_table(HEADERS, rows, right=NUMERIC, title=f"{version}:")
 
 
+def progress_listener(progress: RunProgress):
+    """Hands the run's step starts and ends and its log lines to `progress`."""
+
+    def on_event(entry: dg.EventLogEntry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            progress.log_line(entry.user_message)
+        elif event.event_type == dg.DagsterEventType.STEP_START:
+            progress.step_started(entry.step_key or "")
+        elif event.event_type in (
+            dg.DagsterEventType.STEP_SUCCESS,
+            dg.DagsterEventType.STEP_FAILURE,
+        ):
+            progress.step_finished(
+                entry.step_key or "", event.event_type == dg.DagsterEventType.STEP_SUCCESS
+            )
+
+    return on_event
+
+
 def run_version(
     settings: Settings,
     version: str,
@@ -112,7 +133,7 @@ def run_version(
     partition and can re-execute it); the code location builds its resources from the
     environment `_settings` prepared from the same flags.
     """
-    with _instance() as instance:
+    with _instance() as instance, RunProgress(enabled=verbosity >= 0) as progress:
         instance.add_dynamic_partitions(catalog_versions.name, [version])
         result = execute_partition_run(
             instance,
@@ -124,6 +145,7 @@ def run_version(
                 # are stored in the instance whatever this level is.
                 "loggers": {"console": {"config": {"log_level": DAGSTER_LOG_LEVELS[verbosity]}}},
             },
+            on_event=progress_listener(progress),
         )
     if verbosity >= 0:
         print_summary(result, version)
