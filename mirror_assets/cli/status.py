@@ -26,11 +26,12 @@ def status_main(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
         bucket = bucket_for(settings)
-        status = read_status(bucket)
     except (MirrorError, SettingsError) as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)
         return 1
-    except (BotoCoreError, ClientError, ValueError) as exc:
+    try:
+        status = read_status(bucket)
+    except (BotoCoreError, ClientError, ValueError) as exc:  # ValueError: unreadable JSON
         print(f"mirror-catalog: {settings.dest}: {one_line(exc)}", file=sys.stderr)
         return 1
     if status.versions:

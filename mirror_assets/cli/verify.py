@@ -34,14 +34,18 @@ def verify_main(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
         bucket = bucket_for(settings)
+    except (MirrorError, SettingsError) as exc:
+        print(f"mirror-catalog: {exc}", file=sys.stderr)
+        return 1
+    try:
         if args.catalog_version:
             report = verify_archive(bucket, args.catalog_version, settings.public_base_url)
         else:
             report = verify_root(bucket, settings.public_base_url)
-    except (MirrorError, SettingsError) as exc:
+    except MirrorError as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)
         return 1
-    except (BotoCoreError, ClientError, ValueError) as exc:
+    except (BotoCoreError, ClientError, ValueError) as exc:  # ValueError: unreadable JSON
         print(f"mirror-catalog: {settings.dest}: {one_line(exc)}", file=sys.stderr)
         return 1
     for note in report.notes:

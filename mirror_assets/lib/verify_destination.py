@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from mirror_assets.lib.bucket import Bucket, StoredObject
 from mirror_assets.lib.errors import one_line
 from mirror_assets.lib.manifest import MANIFEST, Manifest, archive_prefix, from_listing
-from mirror_assets.lib.publish import read_versions_index
+from mirror_assets.lib.publish import VERSIONS_JSON, read_versions_index
 from mirror_assets.lib.staging import METACATALOG
 
 
@@ -295,6 +295,8 @@ def verify_root(bucket: Bucket, public_base_url: str) -> VerifyReport:
         )
     listing = root_listing(bucket)
     if current is None:
+        if not index.get("versions"):
+            report.notes.append(f"{VERSIONS_JSON}: no version published here")
         report.problems += [
             f"{k}: at the root, but versions.json names no current version" for k in listing
         ]
