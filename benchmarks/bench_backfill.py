@@ -23,12 +23,11 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
 import duckdb
-from botocore.config import Config
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # the generator, and the tests' servers
+from bench_publish import make_bucket  # noqa: E402
 from generate_catalog import generate  # noqa: E402
 
 from mirror_assets_tests.servers.fault_proxy import FaultProxy  # noqa: E402
@@ -82,12 +81,7 @@ def main() -> None:
     try:
         with moto_process(work / "moto.log") as endpoint:
             bucket = f"backfill-{uuid.uuid4().hex[:8]}"
-            boto3.client(
-                "s3",
-                endpoint_url=endpoint.endpoint_url,
-                region_name=endpoint.region,
-                config=Config(s3={"addressing_style": "path"}),
-            ).create_bucket(Bucket=bucket)
+            make_bucket(endpoint, bucket)
             proxy = FaultProxy(int(endpoint.endpoint_url.rsplit(":", 1)[1])).start()
             try:
                 results = []

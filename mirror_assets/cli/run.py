@@ -14,10 +14,19 @@ from mirror_assets.cli.progress import RunProgress
 from mirror_assets.cli.summary import HEADERS, NUMERIC, STAGE_ASSETS, summary_rows
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
-from mirror_assets.defs.partitions import catalog_versions
+from mirror_assets.defs.partitions import PARTITION_TAG, catalog_versions
 from mirror_assets.lib.outcomes import BUILD_STAGES, failures
 from mirror_assets.lib.settings import Settings
 from mirror_assets.lib.staging import VersionStaging
+from mirror_assets.lib.version_lock import version_lock
+
+# A run in one of these is queued or running (or was killed and never told the instance).
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 def _instance() -> dg.DagsterInstance:
@@ -40,6 +49,19 @@ def run_options_config(
     if not reuse:
         config["reuse"] = False
     return {"resources": {"run_options": {"config": config}}} if config else {}
+
+
+def _unfinished_run(instance: dg.DagsterInstance, version: str) -> dg.DagsterRun | None:
+    """A queued or running `mirror_catalog` run of `version` in the instance, if any."""
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name=mirror_catalog_job.name,
+            statuses=UNFINISHED,
+            tags={PARTITION_TAG: version},
+        ),
+        limit=1,
+    )
+    return runs[0] if runs else None
 
 
 def _print_failed_checks(result: dg.JobExecutionResult, warnings: bool = True) -> None:
@@ -133,7 +155,24 @@ def run_version(
     partition and can re-execute it); the code location builds its resources from the
     environment `_settings` prepared from the same flags.
     """
-    with _instance() as instance, RunProgress(enabled=verbosity >= 0) as progress:
+    # The staging lock guards against another process using this staging folder; the instance
+    # knows of runs elsewhere (the daemon's queue, another staging folder). VersionLockHeld is a
+    # MirrorError: main() prints it as one line.
+    with (
+        version_lock(VersionStaging.of(settings.staging, version).root, "mirror-catalog"),
+        _instance() as instance,
+        RunProgress(enabled=verbosity >= 0) as progress,
+    ):
+        other = _unfinished_run(instance, version)
+        if other is not None:
+            print(
+                f"mirror-catalog: {version} is already in progress in the Dagster instance: run "
+                f"{other.run_id} ({other.status.value}); wait for it to finish, or if its process "
+                "is gone (a killed run stays STARTED) terminate it in the UI (Runs) or delete it: "
+                f"dagster run delete -f {other.run_id}",
+                file=sys.stderr,
+            )
+            return 1
         instance.add_dynamic_partitions(catalog_versions.name, [version])
         result = execute_partition_run(
             instance,

@@ -21,6 +21,10 @@ from mirror_assets.lib.duck import quote_ident, scratch_name, sql_literal
 
 # Above this many distinct tuples the lists are sorted as they are, and no tuple file is kept.
 MAX_LIST_TUPLES = 100_000
+# Every writer's cursor holds the lists in a variable, outside DuckDB's memory accounting: a
+# dictionary whose lists take more than this fraction of memory_limit (in their text form, about
+# what they hold) is not used either.
+MAX_DICTIONARY_SHARE_OF_MEMORY = 1 / 16
 TUPLE_ID = "__mirror_list_id"
 _TUPLE_HASH = "__mirror_list_hash"
 
@@ -113,7 +117,8 @@ def list_dictionary(
     """Number the distinct tuples of `columns` in a table every cursor of `con` can read, from
     the sidecar stage's `tuples` file when there is one, else from `src`.
 
-    Yields None when there are no list columns or too many distinct tuples.
+    Yields None when there are no list columns, or too many distinct tuples, or tuples too
+    large for every writer to hold beside memory_limit.
     """
     if not columns:
         yield None
@@ -127,14 +132,13 @@ def list_dictionary(
         f"CREATE TABLE {table} AS SELECT row_number() OVER () AS {TUPLE_ID}, "
         f"{tuple_hash(columns)} AS {_TUPLE_HASH}, * FROM {found}"
     )
+    size = " + ".join(f"coalesce(strlen({quote_ident(c)}::VARCHAR), 0)" for c in columns)
     try:
-        count, hashes = con.execute(
-            f"SELECT count(*), count(DISTINCT {_TUPLE_HASH}) FROM {table}"
+        count, hashes, size, limit = con.execute(
+            f"SELECT count(*), count(DISTINCT {_TUPLE_HASH}), coalesce(sum({size}), 0), "
+            f"parse_formatted_bytes(current_setting('memory_limit')) FROM {table}"
         ).fetchall()[0]
-        yield (
-            ListDictionary(table, columns, by_hash=hashes == count)
-            if count <= MAX_LIST_TUPLES
-            else None
-        )
+        fits = count <= MAX_LIST_TUPLES and size <= limit * MAX_DICTIONARY_SHARE_OF_MEMORY
+        yield ListDictionary(table, columns, by_hash=hashes == count) if fits else None
     finally:
         con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -80,6 +80,7 @@ def run_each(
     workers: int = 1,
     cost: Callable[[str], int] | None = None,
     reuse: Callable[[str, str], Outcome | None] | None = None,
+    on_submit: Callable[[str], Callable[[], None]] | None = None,
 ) -> list[Outcome]:
     """Call `work(name)` for each datastore; a failure is recorded and the others carry on.
 
@@ -88,10 +89,19 @@ def run_each(
     another version's build of the same fingerprint and return its outcome. A full disk or an
     unwritable staging folder stops the stage with StagingError: it is no datastore's fault.
     With `workers` > 1 that many datastores are worked on at once, the costliest (by `cost`)
-    first. Outcomes come back in the order of `names`.
+    first. Outcomes come back in the order of `names`. `on_submit(name)` is called as each
+    datastore is submitted, in that order, on the calling thread; the function it returns when
+    the datastore is done (worked on, reused, skipped or failed).
     """
 
-    def one(name: str) -> Outcome:
+    def one(name: str, done: Callable[[], None] | None = None) -> Outcome:
+        try:
+            return attempt(name)
+        finally:
+            if done is not None:
+                done()
+
+    def attempt(name: str) -> Outcome:
         stamp = _safe_fingerprint(fingerprint, name) if fingerprint else ""
         before = (previous or {}).get(name)
         if (
@@ -134,10 +144,12 @@ def run_each(
 
     names = list(names)
     if workers <= 1:
-        return [one(name) for name in names]
+        return [one(name, on_submit(name) if on_submit else None) for name in names]
     started = sorted(names, key=cost, reverse=True) if cost else names
     with ThreadPoolExecutor(workers, thread_name_prefix=stage) as pool:
-        futures = {name: pool.submit(one, name) for name in started}
+        futures = {
+            name: pool.submit(one, name, on_submit(name) if on_submit else None) for name in started
+        }
         try:
             return [futures[name].result() for name in names]
         except StagingError:
@@ -274,10 +286,11 @@ def run_stage(
     workers: int = 1,
     cost: Callable[[str], int] | None = None,
     reuse: Callable[[str, str], Outcome | None] | None = None,
+    on_submit: Callable[[str], Callable[[], None]] | None = None,
 ) -> tuple[list[Outcome], list[Outcome]]:
     """Run `stage` over the datastores healthy in every `upstream` stage (only the `selected`
     ones when given), skipping unchanged ones; returns (this run's outcomes, the merged record).
-    `workers`, `cost` and `reuse` as for `run_each`."""
+    `workers`, `cost`, `reuse` and `on_submit` as for `run_each`."""
     names = healthy_names(status_dir, upstream)
     if selected is not None:
         names = [n for n in names if n in selected]
@@ -296,5 +309,6 @@ def run_stage(
         workers=workers,
         cost=cost,
         reuse=reuse,
+        on_submit=on_submit,
     )
     return outcomes, save_outcomes(status_dir, stage, outcomes, selected)

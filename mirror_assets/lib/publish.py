@@ -23,7 +23,7 @@ from typing import Any
 
 from mirror_assets.lib.archive_donors import ArchiveDonors
 from mirror_assets.lib.bucket import Bucket, Fingerprint, Payload, StoredObject
-from mirror_assets.lib.errors import MirrorError
+from mirror_assets.lib.errors import MirrorError, one_line
 from mirror_assets.lib.files import tree_files
 from mirror_assets.lib.fingerprint_cache import FingerprintCache
 from mirror_assets.lib.manifest import (
@@ -212,11 +212,7 @@ def publish_version(
         )
         stored_index = pool.submit(read_versions_index, bucket)
         stored_manifest = pool.submit(bucket.get_bytes, prefix + MANIFEST)
-        donors = (
-            pool.submit(lambda: ArchiveDonors(bucket, version, stored_index.result()))
-            if reuse
-            else None
-        )
+        donors = pool.submit(_donors, bucket, version, stored_index) if reuse else None
         hidden = parse_version(version).hidden
         root = None if hidden else pool.submit(_root_objects, bucket)
         try:
@@ -306,6 +302,16 @@ def publish_version(
     return report
 
 
+def _donors(bucket: Bucket, version: str, index: Future) -> ArchiveDonors | None:
+    """The other archived versions' objects; None (upload everything) when they cannot be read.
+    The index's own error, if any, is raised where the publish reads it."""
+    try:
+        return ArchiveDonors(bucket, version, index.result())
+    except Exception as exc:  # noqa: BLE001 - a missed copy only costs an upload
+        log.warning("publish: other archived versions not read (%s); uploading", one_line(exc))
+        return None
+
+
 def _done(value: Any) -> Future:
     future: Future = Future()
     future.set_result(value)
@@ -374,7 +380,7 @@ def _archive(
         printed = _fingerprint(cache, bucket, payloads[key])
         if printed.matches(listing.result().get(key)):
             return printed, None
-        donor = donors.result().find(printed) if donors else None
+        donor = donors.result().find(printed) if donors and donors.result() else None
         if not report.dry_run:
             if setup:
                 setup.result()  # the bucket exists before the first upload

@@ -134,7 +134,8 @@ def run_and_kill(args: list[str], event: str, pattern: str, nth: int) -> str:
     SIGKILL its process group. Returns the run's stderr."""
     env = cli_env(
         {
-            "PYTHONPATH": str(STOP_HOOK),
+            # The hook first, then whatever the caller's path holds (e.g. a checkout under test).
+            "PYTHONPATH": os.pathsep.join([str(STOP_HOOK), os.environ.get("PYTHONPATH", "")]),
             "MIRROR_STOP_EVENT": event,
             "MIRROR_STOP_PATTERN": pattern,
             "MIRROR_STOP_NTH": str(nth),

@@ -59,3 +59,17 @@ def test_no_list_columns_or_too_many_tuples_means_no_dictionary(con, monkeypatch
     monkeypatch.setattr(list_tuples, "MAX_LIST_TUPLES", 4)
     with list_dictionary(con, colliding_lists, ["v", "w"]) as lists:
         assert lists is None
+
+
+def test_no_dictionary_when_its_lists_would_take_a_large_share_of_memory(
+    con, monkeypatch, colliding_lists
+):
+    """Each writer holds the lists outside memory_limit: the 5 tuples take 32 bytes as text,
+    within 1/1,600,000 of a 100 MB limit (62 bytes), not within 1/3,200,000 (31 bytes)."""
+    con.execute("SET memory_limit = '100MB'")
+    monkeypatch.setattr(list_tuples, "MAX_DICTIONARY_SHARE_OF_MEMORY", 1 / 1_600_000)
+    with list_dictionary(con, colliding_lists, ["v", "w"]) as lists:
+        assert lists is not None
+    monkeypatch.setattr(list_tuples, "MAX_DICTIONARY_SHARE_OF_MEMORY", 1 / 3_200_000)
+    with list_dictionary(con, colliding_lists, ["v", "w"]) as lists:
+        assert lists is None

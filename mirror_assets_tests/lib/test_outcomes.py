@@ -53,6 +53,36 @@ def test_workers_start_the_costliest_first_and_report_in_name_order():
     ]
 
 
+def test_on_submit_runs_in_submission_order_and_its_done_runs_however_a_datastore_ends():
+    """The stage queues each datastore's writers as it is submitted, and gives the places back
+    when it is done: worked on, skipped as unchanged, or failed."""
+    submitted, done = [], []
+
+    def on_submit(name):
+        submitted.append(name)
+        return lambda: done.append(name)
+
+    def work(name):
+        if name == "bad":
+            raise DatastoreError(f"{name}.parquet", "broken")
+        return {"rows": 1}
+
+    sizes = {"a": 1, "big": 9, "bad": 2, "same": 5}
+    previous = {"same": Outcome("same", True, {"rows": 1}, fingerprint="f-same")}
+    run_each(
+        "partitioned",
+        list(sizes),
+        work,
+        workers=2,
+        cost=sizes.get,
+        on_submit=on_submit,
+        fingerprint=lambda n: f"f-{n}",
+        previous=previous,
+    )
+    assert submitted == ["big", "same", "bad", "a"]
+    assert sorted(done) == sorted(sizes)
+
+
 def test_a_full_disk_stops_concurrent_workers_too():
     def work(name):
         raise OSError(errno.ENOSPC, "No space left on device", f"/staging/v/{name}")

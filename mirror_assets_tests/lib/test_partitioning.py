@@ -2,7 +2,7 @@ import glob
 
 import pytest
 
-from mirror_assets.lib import list_tuples, partitioning, sorted_rows
+from mirror_assets.lib import copy_writers, list_tuples, partitioning, sorted_rows, write_plans
 from mirror_assets.lib.datastore import read_schema
 from mirror_assets.lib.errors import DatastoreError
 from mirror_assets.lib.partitioning import (
@@ -325,7 +325,12 @@ def test_concurrent_writers_each_write_whole_partitions(con, tmp_path, skewed_da
         for folder in expected
     }
     assert counts == expected
-    assert summary == partitioning.PartitionSummary(rows=SKEWED_ROWS, files=10, bytes=summary.bytes)
+    assert summary == partitioning.PartitionSummary(
+        rows=SKEWED_ROWS,
+        files=10,
+        bytes=summary.bytes,
+        plan="2 partition groups, 2 writers at once",
+    )
     files = [str(dest / folder / "data_0.parquet") for folder in expected]
     _assert_sorted_with_small_row_groups(con, files, sort_cols)
     # The writers' scratch tables and the connection's settings are gone / restored.
@@ -344,7 +349,7 @@ def test_a_partition_written_by_two_writers_is_an_error(con, tmp_path, skewed_da
             [realms],
         )
     with pytest.raises(DatastoreError, match=r"partition realm=ocean written by two writers$"):
-        partitioning._gather_writer_folders(tmp, folders, skewed_datastore)
+        copy_writers.gather_writer_folders(tmp, folders, skewed_datastore)
 
 
 def test_a_failing_writer_is_one_line_and_leaves_no_output(con, tmp_path, skewed_datastore):
@@ -446,3 +451,89 @@ def test_partitioned_writes_are_single_threaded(con, tmp_path, big_datastore):
 )
 def test_a_datastore_gets_more_writers_only_when_it_outweighs_a_slot(size, total, slots, writers):
     assert writers_for(size, total, slots) == writers
+
+
+WIDE_ROWS = 100_000
+
+
+@pytest.fixture
+def wide_datastore(con, tmp_path):
+    """100k rows with long paths over 18 partitions (realm x table_id), in 10k-row row groups
+    (so that reading it takes little memory): two writers at once, each holding a buffer per
+    open partition, need far more than 24 MB."""
+    src = tmp_path / "wide.parquet"
+    con.execute(
+        f"""COPY (
+            SELECT '/g/data/oi10/replicas/CMIP6/' || md5(i::VARCHAR) || '/' || i || '.nc' AS path,
+                   ['ocean', 'atmos', 'land'][i % 3 + 1] AS realm,
+                   ['Omon', 'Amon', 'day', 'fx', '3hr', 'Lmon'][(hash(i) % 6)::BIGINT + 1]
+                     AS table_id,
+                   'experiment-' || (hash(i + 1) % 8) AS experiment_id,
+                   'r' || (hash(i + 2) % 5) || 'i1p1f1' AS member_id,
+                   'variable_' || (hash(i + 3) % 50) AS variable_id,
+                   md5((i * 7)::VARCHAR) AS checksum
+            FROM range({WIDE_ROWS}) t(i)
+        ) TO '{src}' (FORMAT parquet, ROW_GROUP_SIZE 10000)"""
+    )
+    return src
+
+
+def test_out_of_memory_falls_back_to_a_plan_that_fits(con, tmp_path, wide_datastore):
+    """Under a 24 MB limit two writers at once run out of memory; the write is retried with
+    smaller plans until one fits, and the output is what the planned write would have made."""
+    con.execute("SET threads = 2")
+    con.execute(f"SET temp_directory = '{tmp_path / 'spill'}'")
+    con.execute("SET memory_limit = '24MB'")
+    schema = read_schema(con, wide_datastore)
+    sort_cols = ["experiment_id", "member_id", "variable_id"]
+    dest = tmp_path / "out" / "wide.parquet"
+    summary = partition(con, wide_datastore, dest, schema, ["realm", "table_id"], sort_cols, 10_000)
+    planned = write_plans.WritePlan(2, 2).describe()
+    fallbacks = [p.describe() for p in write_plans.fallback_plans(2, 18)[1:]]
+    assert summary.plan != planned
+    assert summary.plan in fallbacks
+    folders = sorted(p.relative_to(dest).parent.as_posix() for p in dest.rglob("*.parquet"))
+    assert folders == sorted(
+        f"realm={r}/table_id={t}"
+        for r in ("ocean", "atmos", "land")
+        for t in ("Omon", "Amon", "day", "fx", "3hr", "Lmon")
+    )
+    assert (summary.rows, summary.files) == (WIDE_ROWS, 18)
+    files = sorted(glob.glob(f"{dest}/**/*.parquet", recursive=True))
+    _assert_sorted_with_small_row_groups(con, files, sort_cols)
+    con.execute("SET memory_limit = '1GB'")
+    columns = ", ".join(schema.columns)
+    diff = con.execute(
+        f"""SELECT count(*) FROM (
+             (SELECT {columns} FROM read_parquet(?))
+             EXCEPT ALL
+             (SELECT {columns} FROM read_parquet(?, hive_partitioning = true)))""",
+        [str(wide_datastore), f"{dest}/**/*.parquet"],
+    ).fetchall()[0][0]
+    assert diff == 0
+    # Nothing of the failed attempts is left, and the settings are restored.
+    assert [p.name for p in dest.parent.iterdir()] == ["wide.parquet"]
+    assert [p.name for p in dest.iterdir() if p.name.startswith(".")] == []
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall() == [(True,)]
+    assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()[0][0] == 0
+
+
+def test_out_of_memory_in_the_smallest_plan_fails_the_datastore_saying_so(
+    con, tmp_path, wide_datastore
+):
+    con.execute("SET threads = 2")
+    con.execute(f"SET temp_directory = '{tmp_path / 'spill'}'")
+    con.execute("SET memory_limit = '4MB'")
+    schema = read_schema(con, wide_datastore)
+    dest = tmp_path / "out" / "wide.parquet"
+    with pytest.raises(DatastoreError) as err:
+        partition(con, wide_datastore, dest, schema, ["realm", "table_id"], ["member_id"], 10_000)
+    message = str(err.value)
+    assert message.startswith(
+        f"{wide_datastore}: cannot write partitioned datastore: out of memory even with the "
+        "smallest plan (one partition at a time, nothing alongside, insertion order off; "
+        "memory_limit 3.8 MiB): Out of Memory Error"
+    )
+    assert "\n" not in message
+    assert not dest.exists()
+    assert list(dest.parent.iterdir()) == []

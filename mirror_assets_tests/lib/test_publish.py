@@ -11,7 +11,11 @@ from mirror_assets_tests.builds import BASE, make_build
 
 
 def publish(bucket, build, version, names):
-    return publish_version(bucket, build, version, sorted(names), BASE, rows=len(names))
+    """Without reuse across versions, so every object of a build is uploaded (tests of reuse:
+    defs/test_reuse_across_versions.py)."""
+    return publish_version(
+        bucket, build, version, sorted(names), BASE, rows=len(names), reuse=False
+    )
 
 
 def root_keys(dest):
@@ -120,7 +124,9 @@ def test_dry_run_lists_the_plan_and_changes_nothing(tmp_path, dest):
     publish(bucket, make_build(tmp_path / "b1", {"a": ["p=1", "p=2"]}), "v2025-01-01", ["a"])
     before = tree_bytes(dest)
     build2 = make_build(tmp_path / "b2", {"a": ["p=1"], "c": ["q=1"]}, marker="2")
-    report = publish_version(bucket, build2, "v2025-02-01", ["a", "c"], BASE, 2, dry_run=True)
+    report = publish_version(
+        bucket, build2, "v2025-02-01", ["a", "c"], BASE, 2, dry_run=True, reuse=False
+    )
     assert tree_bytes(dest) == before
     assert report.dry_run and not report.promoted and report.current == "v2025-02-01"
     copied = [
@@ -203,7 +209,7 @@ def test_promotion_is_marked_until_it_completes(tmp_path, dest, monkeypatch):
     assert "promoting" not in read_versions_index(bucket)
     real_copy = bucket.copy
 
-    def copy_then_fail(src, dest_key):
+    def copy_then_fail(src, dest_key, size=None):
         if dest_key == "metacatalog.parquet":
             raise OSError("connection lost")
         real_copy(src, dest_key)

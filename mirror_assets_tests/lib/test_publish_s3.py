@@ -21,6 +21,8 @@ V1, V2 = "v2025-01-01", "v2025-02-01"
 
 
 def publish(bucket, build, version, names, **options):
+    """Without reuse across versions unless asked, so every object of a build is uploaded."""
+    options.setdefault("reuse", False)
     return publish_version(bucket, build, version, sorted(names), BASE, rows=10, **options)
 
 

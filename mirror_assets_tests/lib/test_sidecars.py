@@ -1,5 +1,6 @@
 import json
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -134,3 +135,61 @@ def test_unreadable_parquet_is_a_one_line_datastore_error(con, tmp_path, datasto
     with pytest.raises(DatastoreError, match=r"broken.parquet: not a readable parquet file") as err:
         write_sidecars(con, broken, tmp_path / "u.parquet", tmp_path / "m.json")
     assert "\n" not in str(err.value)
+
+
+@pytest.fixture
+def many_values(con, tmp_path):
+    """100k rows, in 10k-row row groups, of six text columns with 8 to 20,000 distinct values
+    each: one scan holding every column's hash table at once needs more than 16 MB."""
+    src = tmp_path / "many.parquet"
+    con.execute(
+        f"""COPY (
+            SELECT '/g/data/oi10/' || i || '.nc' AS path,
+                   'experiment-' || (hash(i) % 8) AS experiment_id,
+                   'variable_' || (hash(i + 1) % 2000) AS variable_id,
+                   'v2019' || lpad((hash(i + 2) % 20000)::VARCHAR, 6, '0') AS version,
+                   md5((hash(i + 3) % 20000)::VARCHAR) AS checksum,
+                   'member-' || (hash(i + 4) % 5000) AS member_id,
+                   'source-' || (hash(i + 5) % 3000) AS source_id
+            FROM range(100000) t(i)
+        ) TO '{src}' (FORMAT parquet, ROW_GROUP_SIZE 10000)"""
+    )
+    return src
+
+
+def test_out_of_memory_retries_one_column_at_a_time(con, tmp_path, many_values):
+    """Under a 14 MB limit the one-scan aggregate runs out of memory; the retry, one column at a
+    time, writes the same uniqs the unbounded run does."""
+    expected = write_sidecars(
+        con, many_values, tmp_path / "expected.parquet", tmp_path / "expected.json"
+    )
+    con.execute("SET threads = 1")
+    con.execute(f"SET temp_directory = '{tmp_path / 'spill'}'")
+    con.execute("SET memory_limit = '14MB'")
+    schema = expected.schema
+    with pytest.raises(duckdb.OutOfMemoryException):
+        sidecars.write_uniqs(con, many_values, schema, 100_000, tmp_path / "one-scan.parquet")
+    summary = write_sidecars(con, many_values, tmp_path / "u.parquet", tmp_path / "m.json")
+    assert summary == expected
+    assert summary.cardinalities["version"] > 19_000
+    con.execute("SET memory_limit = '1GB'")
+    written, wanted = (pq.read_table(tmp_path / f) for f in ("u.parquet", "expected.parquet"))
+    assert written.to_pylist() == wanted.to_pylist()
+    assert written.schema.metadata[b"num_records"] == b"100000"
+    assert json.loads((tmp_path / "m.json").read_text())["num_records"] == 100_000
+    assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()[0][0] == 0
+
+
+def test_out_of_memory_one_column_at_a_time_fails_the_datastore_saying_so(
+    con, tmp_path, many_values
+):
+    con.execute("SET threads = 1")
+    con.execute("SET memory_limit = '4MB'")
+    with pytest.raises(DatastoreError) as err:
+        write_sidecars(con, many_values, tmp_path / "u.parquet", tmp_path / "m.json")
+    assert str(err.value).startswith(
+        f"{many_values}: cannot compute distinct values: out of memory even with the smallest "
+        "plan (one column at a time, nothing alongside; memory_limit 3.8 MiB): Out of Memory"
+    )
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "u.parquet").exists()

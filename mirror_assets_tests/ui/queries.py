@@ -79,6 +79,14 @@ query ($filter: RunsFilter!) {
 }
 """
 
+RUN_TIMES = """
+query ($filter: RunsFilter!) {
+  runsOrError(filter: $filter) { ... on Runs { results {
+    runId status creationTime startTime endTime tags { key value }
+  } } }
+}
+"""
+
 JOB_RUNS = """
 query ($selector: PipelineSelector!) {
   pipelineOrError(params: $selector) { ... on Pipeline { runs { runId } } }

@@ -17,6 +17,10 @@ def test_dagster_yaml_works_out_of_the_box_with_sqlite_under_dagster_home(tmp_pa
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         concurrency = instance.get_concurrency_config()
         assert concurrency.run_queue_config.max_concurrent_runs == 2
+        # One run per catalog version: a limit of 1 for each value of the partition tag.
+        assert concurrency.run_queue_config.tag_concurrency_limits == [
+            {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        ]
         assert concurrency.pool_config.pool_granularity.value == "op"
         assert concurrency.pool_config.default_pool_limit == 1
         instance.add_dynamic_partitions("catalog_version", ["v2025-01-29"])

@@ -1,4 +1,6 @@
+import json
 import time
+from collections.abc import Callable
 
 import dagster as dg
 import duckdb
@@ -10,9 +12,10 @@ from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
-from mirror_assets.lib.datastore import count_rows, read_schema
+from mirror_assets.lib.datastore import DatastoreSchema, read_schema
 from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
-from mirror_assets.lib.outcomes import run_stage
+from mirror_assets.lib.layout import DatastoreLayout
+from mirror_assets.lib.outcomes import healthy_names, run_stage
 from mirror_assets.lib.partitioning import (
     choose_sort_columns,
     partition_datastore,
@@ -21,6 +24,7 @@ from mirror_assets.lib.partitioning import (
 )
 from mirror_assets.lib.reuse import reuser
 from mirror_assets.lib.sidecars import read_cardinalities
+from mirror_assets.lib.write_plans import Reservation, WriterSlots
 
 METRICS = {
     "rows": int,
@@ -29,6 +33,7 @@ METRICS = {
     "partition_columns": list,
     "missing_partition_columns": list,
     "sort_columns": list,
+    "plan": str,
     "seconds": float,
 }
 CODE_VERSION = "3"
@@ -68,32 +73,73 @@ def partitioned_datastores(
             digests, [f"source/{name}.parquet"], "partitioned", CODE_VERSION, shaping
         )
 
-    # Writers are shared out by file size, a stand-in for the work a datastore takes.
-    total = sum(p.stat().st_size for p in (version.raw / "source").glob("*.parquet"))
+    def rows(name: str) -> int:
+        # Counted by the sidecar stage; a datastore it has not counted is not written anyway.
+        try:
+            return int(json.loads(version.metadata_json(name).read_text())["num_records"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+
+    names = [p.stem for p in (version.raw / "source").glob("*.parquet")]
+    total = sum(rows(n) for n in names)
     with (
         stop_on_full_disk("partitioned", version.root),
         staging.duckdb(context.partition_key) as con,
-        partitioned_writes(con, mirror_settings.row_group_size) as slots,
+        partitioned_writes(con, mirror_settings.row_group_size) as threads,
     ):
+        # Writers are shared out by rows, and every writer of the stage holds one of `slots`:
+        # the dominant datastore gets every thread while the others wait, and the stage never
+        # runs more writers than threads against the one memory_limit.
+        slots = WriterSlots(threads)
+
+        def shape(name: str) -> tuple[DatastoreSchema, DatastoreLayout, list[str]]:
+            schema = read_schema(con, version.raw_file(name, ".parquet"))
+            layout = mirror_settings.layout(name, schema.columns, rows(name))
+            sort_cols = choose_sort_columns(
+                schema,
+                read_cardinalities(con, version.uniqs(name)),
+                layout.partition_columns,
+                mirror_settings.sort_column_count,
+            )
+            return schema, layout, sort_cols
+
+        # Read up front (a few ms each), so that the datastores start writing, and queue for
+        # their writers' slots, in the order the stage submits them: the largest first.
+        shapes: dict[str, tuple[DatastoreSchema, DatastoreLayout, list[str]] | Exception] = {}
+        for name in healthy_names(version.status, ["fetch", "sidecars"]):
+            try:
+                shapes[name] = shape(name)
+            except Exception as exc:  # noqa: BLE001 - raised again as this datastore's failure
+                shapes[name] = exc
+
+        # Every datastore's writers queue for their slots as it is submitted, largest first, so
+        # the order holds however quickly each one's worker gets going.
+        queued: dict[str, list[Reservation]] = {}
+
+        def queue(name: str) -> Callable[[], None]:
+            writers = writers_for(rows(name), total, threads)
+            queued[name] = [slots.reserve(1, priority=writers) for _ in range(writers)]
+
+            def done() -> None:
+                for reservation in queued.pop(name):
+                    reservation.withdraw()
+
+            return done
 
         def rewrite(name: str) -> dict:
             src = version.raw_file(name, ".parquet")
-            with con.cursor() as cursor:
-                schema = read_schema(cursor, src)
-                layout = mirror_settings.layout(name, schema.columns, count_rows(cursor, src))
-                partition_cols = layout.partition_columns
-                if layout.missing_columns:
-                    context.log.warning(
-                        f"partitioned: {name} lacks partition column(s) "
-                        f"{', '.join(layout.missing_columns)}; partitioned by "
-                        f"{', '.join(partition_cols) or 'nothing (one file)'}"
-                    )
-                sort_cols = choose_sort_columns(
-                    schema,
-                    read_cardinalities(cursor, version.uniqs(name)),
-                    partition_cols,
-                    mirror_settings.sort_column_count,
+            found = shapes.get(name) or shape(name)
+            if isinstance(found, Exception):
+                raise found
+            schema, layout, sort_cols = found
+            partition_cols = layout.partition_columns
+            if layout.missing_columns:
+                context.log.warning(
+                    f"partitioned: {name} lacks partition column(s) "
+                    f"{', '.join(layout.missing_columns)}; partitioned by "
+                    f"{', '.join(partition_cols) or 'nothing (one file)'}"
                 )
+            with con.cursor() as cursor:
                 summary = partition_datastore(
                     cursor,
                     src,
@@ -102,9 +148,11 @@ def partitioned_datastores(
                     partition_cols,
                     sort_cols,
                     mirror_settings.row_group_size,
-                    writers=writers_for(version.raw_bytes(name), total, slots),
+                    writers=writers_for(rows(name), total, threads),
                     uniqs=version.uniqs(name),
                     list_tuples=version.list_tuples(name),
+                    slots=slots,
+                    reserved=queued.get(name),
                 )
             return {
                 "rows": summary.rows,
@@ -113,6 +161,7 @@ def partitioned_datastores(
                 "partition_columns": partition_cols,
                 "missing_partition_columns": layout.missing_columns,
                 "sort_columns": sort_cols,
+                "plan": summary.plan,
             }
 
         this_run, recorded = run_stage(
@@ -124,8 +173,9 @@ def partitioned_datastores(
             context.log,
             fingerprint=fingerprint,
             outputs_present=lambda name: version.built_datastore(name).exists(),
-            workers=slots,
-            cost=version.raw_bytes,
+            workers=threads,
+            cost=rows,
+            on_submit=queue,
             reuse=reuser(
                 version,
                 "partitioned",

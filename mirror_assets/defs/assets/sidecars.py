@@ -16,6 +16,7 @@ from mirror_assets.lib.outcomes import run_stage
 from mirror_assets.lib.reuse import reuser
 from mirror_assets.lib.sidecars import write_sidecars
 from mirror_assets.lib.staging import VersionStaging
+from mirror_assets.lib.write_plans import WriterSlots
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
 CODE_VERSION = "3"
@@ -60,8 +61,10 @@ def datastore_sidecars(
     with (
         stop_on_full_disk("sidecars", version.root),
         staging.duckdb(context.partition_key) as con,
-        one_thread_per_statement(con) as slots,
+        one_thread_per_statement(con) as threads,
     ):
+        # A datastore that runs out of memory is retried with every slot, nothing alongside.
+        slots = WriterSlots(threads)
 
         def build(name: str) -> dict:
             with con.cursor() as cursor:
@@ -71,6 +74,7 @@ def datastore_sidecars(
                     version.uniqs(name),
                     version.metadata_json(name),
                     version.list_tuples(name),
+                    slots=slots,
                 )
             return {
                 "rows": summary.rows,
@@ -87,7 +91,7 @@ def datastore_sidecars(
             context.log,
             fingerprint=fingerprint,
             outputs_present=outputs_present,
-            workers=slots,
+            workers=threads,
             cost=version.raw_bytes,
             reuse=reuser(version, "sidecars", sidecar_files, required=2, enabled=run_options.reuse),
         )

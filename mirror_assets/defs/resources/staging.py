@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
 
+from mirror_assets.defs.partitions import PARTITION_TAG
 from mirror_assets.lib.duck import connect
 from mirror_assets.lib.layout import DatastoreLayout, choose_layout
 from mirror_assets.lib.staging import VersionStaging
+from mirror_assets.lib.version_lock import version_lock
 
 
 class StagingArea(dg.ConfigurableResource):
@@ -18,6 +21,19 @@ class StagingArea(dg.ConfigurableResource):
     root: str
     duckdb_memory_limit: str = "400MB"
     duckdb_threads: int = 0
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[StagingArea]:
+        """For a run of one version, hold that version's staging lock while the run executes,
+        so a second run of it, from another process, stops at once naming this one."""
+        run = context.run
+        version = run.tags.get(PARTITION_TAG) if run else None
+        with super().yield_for_execution(context) as staging:
+            if not version:
+                yield staging
+                return
+            with version_lock(self.version(version).root, f"run {run.run_id}"):
+                yield staging
 
     def version(self, version: str) -> VersionStaging:
         return VersionStaging.of(self.root, version)
