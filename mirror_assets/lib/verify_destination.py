@@ -69,12 +69,14 @@ def _is_spec(key: str) -> bool:
     )
 
 
-def _has_datastore(listing: dict[str, StoredObject], name: str) -> bool:
-    """Its spec and its parquet (a file, or a folder of files) are in `listing`."""
-    data = f"source/{name}.parquet"
-    return _spec_key(name) in listing and any(
-        k == data or k.startswith(data + "/") for k in listing
-    )
+def _datastores_present(listing: dict[str, StoredObject]) -> set[str]:
+    """The names whose spec and parquet (a file, or a folder of files) are in `listing`."""
+    data = {
+        parts[1].removesuffix(".parquet")
+        for parts in (k.split("/") for k in listing)
+        if len(parts) > 1 and parts[0] == "source" and parts[1].endswith(".parquet")
+    }
+    return {n for n in data if _spec_key(n) in listing}
 
 
 def compare_objects(
@@ -187,7 +189,8 @@ def _metacatalog(
         return
     report.names = len(names)
     where = "at the root" if not prefix else f"in {prefix}"
-    absent = [n for n in names if not _has_datastore(listing, n)]
+    present = _datastores_present(listing)
+    absent = [n for n in names if n not in present]
     if known is None:
         if absent:
             report.notes.append(
