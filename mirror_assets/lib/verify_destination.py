@@ -162,7 +162,10 @@ def metacatalog_names(raw: bytes) -> list[str]:
     """The `name` column of a metacatalog.parquet held in memory."""
     import pyarrow.parquet as pq  # only when there is a metacatalog to read
 
-    return sorted(set(pq.read_table(io.BytesIO(raw), columns=["name"]).column("name").to_pylist()))
+    # No pyarrow thread pools (CPU or IO): started from a worker thread, they can abort the
+    # process at exit ("terminate called without an active exception").
+    table = pq.read_table(io.BytesIO(raw), columns=["name"], use_threads=False, pre_buffer=False)
+    return sorted(set(table.column("name").to_pylist()))
 
 
 def _metacatalog(
