@@ -13,7 +13,7 @@ that the UI lists and re-executes these runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import dagster as dg
 
@@ -32,9 +32,11 @@ def execute_partition_run(
     job_name: str,
     partition_key: str,
     run_config: Mapping[str, object] | None = None,
+    on_event: Callable[[dg.EventLogEntry], None] | None = None,
 ) -> dg.JobExecutionResult:
     """Create a run of `job_name` for `partition_key` with the code location's origin, and
-    execute it in this process; the code location loads its settings from the environment."""
+    execute it in this process; the code location loads its settings from the environment.
+    `on_event` sees each event of the run as it is stored (progress display)."""
     origin = InProcessCodeLocationOrigin(
         LoadableTargetOrigin(module_name=DEFINITIONS_MODULE, attribute="defs"),
         location_name=CODE_LOCATION,
@@ -51,4 +53,6 @@ def execute_partition_run(
         remote_job_origin=remote_job.get_remote_origin(),
         job_code_origin=job.get_python_origin(),
     )
+    if on_event is not None:
+        instance.add_event_listener(run.run_id, on_event)
     return execute_run(job, run, instance, raise_on_error=False)

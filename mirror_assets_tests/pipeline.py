@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from mirror_assets.cli_run import run_options_config
+from mirror_assets.cli.run import run_options_config
 from mirror_assets.definitions import build_definitions
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.lib.settings import Settings, load_settings

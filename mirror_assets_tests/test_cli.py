@@ -1,10 +1,21 @@
 """`mirror-catalog` run as a subprocess, as users and scripts run it."""
 
 import json
+import re
 
 import pytest
 
 from mirror_assets_tests.cli_runner import cli_env, run_cli
+
+
+def summary_table(stdout: str) -> dict[str, str]:
+    """The lines of the table a run ends with, by datastore."""
+    lines = stdout.splitlines()
+    start = lines.index(next(line for line in lines if line.split()[:2] == ["datastore", "state"]))
+    assert lines[start].split() == [
+        "datastore", "state", "rows", "bytes", "seconds", "stage", "file", "cause"
+    ]  # fmt: skip
+    return {line.split()[0]: line for line in lines[start + 1 :]}
 
 
 def test_embedded_default_mirrors_a_bundled_version_into_mirror_output(tmp_path):
@@ -83,6 +94,12 @@ def test_failed_datastore_exits_1_and_is_listed(tmp_path, sample_catalog):
     assert result.returncode == 1
     assert "FAILED by473 (specs):" in result.stderr
     assert "by473.json: invalid JSON" in result.stderr
+    # The summary table (stdout, plain off a terminal): the failure's stage, file and cause.
+    table = summary_table(result.stdout)
+    assert table["by473"].split()[:2] == ["by473", "failed"]
+    failed_file = tmp_path / "mirror-staging" / "v2025-02-28" / "raw" / "source" / "by473.json"
+    assert re.search(rf" specs +{re.escape(str(failed_file))} +invalid JSON: ", table["by473"])
+    assert {line.split()[1] for name, line in table.items() if name != "by473"} == {"ok"}
 
 
 def test_datastores_flag_reruns_only_those_and_allow_partial_promotes(tmp_path, sample_catalog):
@@ -110,6 +127,10 @@ def test_datastores_flag_reruns_only_those_and_allow_partial_promotes(tmp_path, 
         "FAILED era5_rt52 (sidecars)"
     ]
     assert "datastore_sidecars - sidecars: by473 unchanged, not recomputed" in rerun.stderr
+    states = {name: line.split()[1] for name, line in summary_table(rerun.stdout).items()}
+    assert states.pop("by473") == "ok"
+    assert states.pop("era5_rt52") == "failed"
+    assert set(states.values()) == {"archived"}
     # ... but the version is promoted without it, as asked.
     assert json.loads((out / "versions.json").read_text())["current"] == "v2025-02-28"
     assert (out / "source" / "by473.json").is_file()

@@ -9,7 +9,6 @@ import uuid
 import pytest
 
 from mirror_assets_tests import cli_runner
-from mirror_assets_tests.cli_runner import cli_env
 from mirror_assets_tests.servers.fixtures import direct_client
 
 pytestmark = pytest.mark.slow
@@ -17,16 +16,7 @@ pytestmark = pytest.mark.slow
 
 def run_cli(*args, cwd, endpoint):
     """With the test server's credentials only: no AWS or OpenStack settings of the developer's."""
-    env = cli_env(clear=("AWS_", "OS_"))
-    env.update(
-        AWS_ACCESS_KEY_ID=endpoint.access_key,
-        AWS_SECRET_ACCESS_KEY=endpoint.secret_key,
-        AWS_DEFAULT_REGION=endpoint.region,
-        AWS_CONFIG_FILE="/nonexistent/aws-config",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return cli_runner.run_cli(*args, cwd=cwd, env=env)
+    return cli_runner.run_cli(*args, cwd=cwd, env=cli_runner.s3_cli_env(endpoint))
 
 
 def keys(client, bucket, prefix=""):

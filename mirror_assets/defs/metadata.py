@@ -95,6 +95,7 @@ def version_table(picture: list[DatastoreStatus], stages: list[str]) -> dg.Metad
         *(dg.TableColumn(stage, "string") for stage in stages),
         dg.TableColumn("rows", "int"),
         dg.TableColumn("failed_stage", "string"),
+        dg.TableColumn("file", "string", description="the file the failure is about"),
         dg.TableColumn("cause", "string"),
     ]
     records = [
@@ -105,6 +106,7 @@ def version_table(picture: list[DatastoreStatus], stages: list[str]) -> dg.Metad
                 **{stage: d.stages.get(stage, "") for stage in stages},
                 "rows": d.rows,
                 "failed_stage": d.failed_stage,
+                "file": d.file,
                 "cause": _cause(d.file, d.cause),
             }
         )

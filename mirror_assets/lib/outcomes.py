@@ -294,6 +294,9 @@ def run_stage(
     names = healthy_names(status_dir, upstream)
     if selected is not None:
         names = [n for n in names if n in selected]
+    # The total a progress display counts the per-datastore lines against (cli/progress.py);
+    # at DEBUG: the event log stores it, the console shows it only with -v.
+    logger.debug("%s: %d datastore(s) to do", stage, len(names))
     outcomes = run_each(
         stage,
         names,

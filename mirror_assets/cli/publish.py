@@ -9,25 +9,22 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mirror_assets.cli_args import (
-    OneLineParser,
+from mirror_assets.cli.args import (
     add_s3_arguments,
     add_version_argument,
     settings_from_args,
 )
-from mirror_assets.definitions import object_store_for
+from mirror_assets.lib.destinations import bucket_for
 from mirror_assets.lib.errors import MirrorError, one_line
 from mirror_assets.lib.settings import SettingsError
 from mirror_assets.lib.staged_publish import publish_staged
 from mirror_assets.lib.staging import VersionStaging
 
 
-def build_publish_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="mirror-catalog publish", description=__doc__.splitlines()[0])
+def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     add_version_argument(parser, required=True)
     parser.add_argument("--staging", help="staging folder holding the build (./mirror-staging)")
     parser.add_argument(
@@ -37,20 +34,17 @@ def build_publish_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
     add_s3_arguments(parser)
     parser.set_defaults(source=None)
-    return parser
 
 
-def publish_main(argv: Sequence[str]) -> int:
+def publish_main(args: argparse.Namespace) -> int:
     """Exit status: 0 published; 1 nothing to publish, a transfer failed or a datastore had
     failed in the build; 2 bad arguments."""
-    args = build_publish_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     version = args.catalog_version
     try:
         settings = settings_from_args(args)
-        store = object_store_for(settings)
         built, report = publish_staged(
-            store.bucket(),
+            bucket_for(settings),
             VersionStaging.of(settings.staging, version),
             version,
             settings.public_base_url,

@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
 
-from mirror_assets.cli_args import OneLineParser, add_version_argument, settings_from_args
+from mirror_assets.cli.args import add_version_argument, settings_from_args
 from mirror_assets.lib.errors import MirrorError
 from mirror_assets.lib.settings import SettingsError
 from mirror_assets.lib.sources import open_source
@@ -19,8 +18,7 @@ from mirror_assets.lib.staging import VersionStaging
 from mirror_assets.lib.versions import newest_visible
 
 
-def build_fetch_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="mirror-catalog fetch", description=__doc__.splitlines()[0])
+def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     add_version_argument(parser)
     parser.add_argument(
         "--source",
@@ -29,13 +27,11 @@ def build_fetch_parser() -> argparse.ArgumentParser:
     parser.add_argument("--staging", help="local working folder (default: ./mirror-staging)")
     parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
     parser.set_defaults(dest=None, public_base_url=None)
-    return parser
 
 
-def fetch_main(argv: Sequence[str]) -> int:
+def fetch_main(args: argparse.Namespace) -> int:
     """Exit status: 0 fetched; 1 the version is missing, the source unreachable or a datastore
     left out (each printed as FAILED); 2 bad arguments."""
-    args = build_fetch_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         settings = settings_from_args(args)

@@ -8,7 +8,10 @@ from dataclasses import replace
 
 import dagster as dg
 
-from mirror_assets.cli_args import DAGSTER_LOG_LEVELS
+from mirror_assets.cli.args import DAGSTER_LOG_LEVELS
+from mirror_assets.cli.output import print_table
+from mirror_assets.cli.progress import RunProgress
+from mirror_assets.cli.summary import HEADERS, NUMERIC, STAGE_ASSETS, summary_rows
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import PARTITION_TAG, catalog_versions
@@ -88,6 +91,54 @@ def _step_failure_message(event: dg.DagsterEvent) -> str:
     return text[text.index(prefix) + len(prefix) :] if prefix in text else text
 
 
+def _datastore_tables(
+    result: dg.JobExecutionResult,
+) -> tuple[list[dict] | None, dict[str, list[dict]]]:
+    """This run's per-datastore tables: `published_catalog`'s `version_datastores` (None if it
+    did not materialise) and each build stage's `datastores`, by stage name."""
+    tables: dict[str, list[dict]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        for name, value in materialization.metadata.items():
+            if isinstance(value, dg.TableMetadataValue):
+                key = f"{materialization.asset_key.to_user_string()}.{name}"
+                tables[key] = [dict(record.data) for record in value.records]
+    stages = {
+        stage: tables[f"{asset}.datastores"]
+        for stage, asset in STAGE_ASSETS.items()
+        if f"{asset}.datastores" in tables
+    }
+    return tables.get("published_catalog.version_datastores"), stages
+
+
+def print_summary(result: dg.JobExecutionResult, version: str) -> None:
+    """The run's table: a row per datastore with its state, rows, bytes, seconds and failure."""
+    version_table, stage_tables = _datastore_tables(result)
+    rows = summary_rows(version_table, stage_tables)
+    if rows:
+        print_table(HEADERS, rows, right=NUMERIC, title=f"{version}:")
+
+
+def progress_listener(progress: RunProgress):
+    """Hands the run's step starts and ends and its log lines to `progress`."""
+
+    def on_event(entry: dg.EventLogEntry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            progress.log_line(entry.user_message)
+        elif event.event_type == dg.DagsterEventType.STEP_START:
+            progress.step_started(entry.step_key or "")
+        elif event.event_type in (
+            dg.DagsterEventType.STEP_SUCCESS,
+            dg.DagsterEventType.STEP_FAILURE,
+        ):
+            progress.step_finished(
+                entry.step_key or "", event.event_type == dg.DagsterEventType.STEP_SUCCESS
+            )
+
+    return on_event
+
+
 def run_version(
     settings: Settings,
     version: str,
@@ -110,6 +161,7 @@ def run_version(
     with (
         version_lock(VersionStaging.of(settings.staging, version).root, "mirror-catalog"),
         _instance() as instance,
+        RunProgress(enabled=verbosity >= 0) as progress,
     ):
         other = _unfinished_run(instance, version)
         if other is not None:
@@ -132,7 +184,10 @@ def run_version(
                 # are stored in the instance whatever this level is.
                 "loggers": {"console": {"config": {"log_level": DAGSTER_LOG_LEVELS[verbosity]}}},
             },
+            on_event=progress_listener(progress),
         )
+    if verbosity >= 0:
+        print_summary(result, version)
     status = VersionStaging.of(settings.staging, version).status
     failed = failures(status, BUILD_STAGES)
     # What the publish found neither built nor archived (its cause names the stage already).

@@ -1,4 +1,4 @@
-"""Command-line pieces shared by `mirror-catalog` and its `fetch` and `publish` commands.
+"""Command-line pieces shared by `mirror-catalog`'s commands (arguments, settings, logging).
 
 Nothing here imports Dagster, so the commands that do not launch a run start fast.
 """
@@ -68,10 +68,23 @@ def configure_logging(verbosity: int) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def add_s3_arguments(parser: argparse.ArgumentParser) -> None:
+def add_endpoint_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint-url", help="S3 API endpoint for an s3:// --dest (default: AWS_ENDPOINT_URL)"
     )
+
+
+def add_destination_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--dest`, `--endpoint-url` and `--config`: enough to open the destination."""
+    parser.add_argument(
+        "--dest", help="destination folder or s3://bucket[/prefix] (default: ./mirror-output)"
+    )
+    add_endpoint_argument(parser)
+    parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
+
+
+def add_s3_arguments(parser: argparse.ArgumentParser) -> None:
+    add_endpoint_argument(parser)
     parser.add_argument(
         "--dry-run",
         action="store_true",

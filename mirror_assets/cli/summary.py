@@ -1,0 +1,125 @@
+"""The table `mirror-catalog run` ends with: one row per datastore, from the run's own events.
+
+Built from the per-datastore tables the run's materialisations carry (`published_catalog`'s
+`version_datastores`, each stage's `datastores`), handed over as plain records, so nothing here
+imports Dagster or reads the staging folder's `status/` files.
+
+States: `ok` built and published; `unchanged` not rebuilt (same inputs and code); `reused` linked
+from another version's identical build; `archived` not built in this run, kept as the archive has
+it; `failed` a stage failed (the stage, file and cause are given); `missing` neither built nor
+archived; `not published` the run stopped before the publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+HEADERS = ("datastore", "state", "rows", "bytes", "seconds", "stage", "file", "cause")
+NUMERIC = {"rows", "bytes", "seconds"}
+
+# The build stages' assets, whose `datastores` tables have a row per datastore.
+STAGE_ASSETS = {
+    "fetch": "raw_catalog",
+    "specs": "datastore_specs",
+    "sidecars": "datastore_sidecars",
+    "partitioned": "partitioned_datastores",
+}
+REBUILT_BY = ("specs", "sidecars", "partitioned")
+
+Record = Mapping[str, Any]
+
+
+def datastore_state(stages: Mapping[str, Any], status: str) -> str:
+    """The datastore's state for the run, from its state in each stage (as `version_datastores`
+    records them: ok, unchanged, reused from <v>, failed, archived, missing, or empty)."""
+    build = [str(stages.get(s) or "") for s in REBUILT_BY]
+    publish = str(stages.get("publish") or "")
+    if "failed" in build or stages.get("fetch") == "failed":
+        return "failed"
+    if publish in ("missing", "archived"):
+        return publish
+    if status == "failed" or publish == "failed":
+        return "failed"
+    if any(s.startswith("reused") for s in build):
+        return "reused"
+    if build and all(s == "unchanged" for s in build):
+        return "unchanged"
+    return "ok"
+
+
+def _seconds(name: str, stage_tables: Mapping[str, Sequence[Record]]) -> float | None:
+    """The seconds this run spent building `name` (stages it did not redo count nothing)."""
+    spent = [
+        r.get("seconds")
+        for records in stage_tables.values()
+        for r in records
+        if r.get("datastore") == name and not r.get("unchanged") and not r.get("reused_from")
+    ]
+    # A stage that failed records no time: its cell is empty.
+    spent = [float(s) for s in spent if isinstance(s, int | float)]
+    return round(sum(spent), 2) if spent else None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def summary_rows(
+    version_table: Sequence[Record] | None, stage_tables: Mapping[str, Sequence[Record]]
+) -> list[tuple[str, ...]]:
+    """The rows (HEADERS order, as text): from `version_table` (`published_catalog`'s
+    `version_datastores`) when the run published, else from the stage tables (by stage name)."""
+    by_stage = {
+        stage: {r["datastore"]: r for r in records} for stage, records in stage_tables.items()
+    }
+    partitioned = by_stage.get("partitioned", {})
+    if version_table is not None:
+        picture = [
+            {
+                "name": r["datastore"],
+                "state": datastore_state(r, str(r.get("status"))),
+                "rows": r.get("rows"),
+                "stage": r.get("failed_stage") or "",
+                "file": r.get("file") or "",
+                "cause": r.get("cause") or "",
+            }
+            for r in version_table
+        ]
+    else:
+        picture = []
+        for name in sorted({n for records in by_stage.values() for n in records}):
+            failed = [(s, by_stage[s][name]) for s in STAGE_ASSETS if name in by_stage.get(s, {})]
+            failed = [(s, r) for s, r in failed if r.get("status") == "failed"]
+            stage, record = failed[0] if failed else ("", {})
+            picture.append(
+                {
+                    "name": name,
+                    "state": "failed" if failed else "not published",
+                    "rows": partitioned.get(name, {}).get("rows"),
+                    "stage": stage,
+                    "file": "",
+                    "cause": record.get("cause") or "",
+                }
+            )
+    rows = []
+    for d in picture:
+        cause = str(d["cause"])
+        if d["file"]:
+            cause = cause.removeprefix(f"{d['file']}: ")
+        # An archived datastore's stage records are an earlier run's: this one spent nothing.
+        built = d["state"] not in ("archived", "missing")
+        seconds = _seconds(d["name"], stage_tables) if built else None
+        rows.append(
+            (
+                d["name"],
+                d["state"],
+                _text(d["rows"]),
+                _text(partitioned.get(d["name"], {}).get("bytes")),
+                "" if seconds is None else f"{seconds:.2f}",
+                d["stage"] if d["state"] in ("failed", "missing") else "",
+                str(d["file"]),
+                cause,
+            )
+        )
+    return rows
