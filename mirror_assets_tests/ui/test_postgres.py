@@ -117,10 +117,22 @@ def step_pools() -> dict[str, str]:
     }
 
 
+SET_POOL_LIMIT = """
+mutation SetPoolLimit($pool: String!, $limit: Int!) {
+  setConcurrencyLimit(concurrencyKey: $pool, limit: $limit)
+}
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("explain_pg")
 def test_backfill_on_postgres_storage_within_the_run_and_pool_limits(pg_deployment, postgres):
     versions = register_versions(pg_deployment)
+    # The pools' rows exist before the runs: two steps claiming a pool's first slot at the same
+    # moment both insert its default row on PostgreSQL, and the loser's step fails
+    # (duplicate key on concurrency_limits). Same limits as dagster.yaml's default_limit.
+    for pool in ("sftp", "duckdb", "s3"):
+        pg_deployment.graphql(SET_POOL_LIMIT, {"pool": pool, "limit": 1})
     params = {
         "partitionNames": versions,
         "assetSelection": [{"path": [asset]} for asset in ASSETS],
