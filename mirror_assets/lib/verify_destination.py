@@ -22,6 +22,10 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+# Imported here, on the main thread: first imported from a worker thread, pyarrow could abort
+# the process at exit ("terminate called without an active exception").
+import pyarrow.parquet as pq
+
 from mirror_assets.lib.bucket import Bucket, StoredObject
 from mirror_assets.lib.errors import one_line
 from mirror_assets.lib.manifest import MANIFEST, Manifest, archive_prefix, from_listing
@@ -160,8 +164,6 @@ def _catalog_files(
 
 def metacatalog_names(raw: bytes) -> list[str]:
     """The `name` column of a metacatalog.parquet held in memory."""
-    import pyarrow.parquet as pq  # only when there is a metacatalog to read
-
     # No pyarrow thread pools (CPU or IO): started from a worker thread, they can abort the
     # process at exit ("terminate called without an active exception").
     table = pq.read_table(io.BytesIO(raw), columns=["name"], use_threads=False, pre_buffer=False)
