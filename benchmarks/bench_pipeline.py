@@ -30,10 +30,10 @@ from pathlib import Path
 
 import duckdb
 
-from mirror_assets.lib.datastore import read_schema
-from mirror_assets.lib.duck import quote_ident, sql_literal
-from mirror_assets.lib.partitioning import choose_sort_columns
-from mirror_assets.lib.settings import load_settings
+from mirror_assets.config.settings import load_settings
+from mirror_assets.transforms.datastore import read_schema
+from mirror_assets.transforms.duck import quote_ident, sql_literal
+from mirror_assets.transforms.partitioning import choose_sort_columns
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_catalog import SHAPES, generate  # noqa: E402

@@ -27,8 +27,8 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from mirror_assets.lib.publish import publish_version
-from mirror_assets.lib.s3_bucket import MIB, S3Bucket, S3Location
+from mirror_assets.store.publish import publish_version
+from mirror_assets.store.s3 import MIB, S3Bucket, S3Location
 from mirror_assets_tests.servers.moto_s3 import S3Endpoint, moto_process
 
 VERSION = "v2025-02-28"

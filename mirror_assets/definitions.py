@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from mirror_assets.config.settings import Settings, load_settings
 from mirror_assets.defs.assets import mirror_assets
 from mirror_assets.defs.checks import mirror_checks
 from mirror_assets.defs.jobs import mirror_catalog_job
@@ -22,9 +23,8 @@ from mirror_assets.defs.resources import (
     StagingArea,
 )
 from mirror_assets.defs.sensors import build_new_versions_sensor
-from mirror_assets.lib.s3_bucket import is_s3_url, parse_s3_url
-from mirror_assets.lib.settings import Settings, load_settings
-from mirror_assets.lib.ssh_config import is_sftp_url, parse_sftp_url
+from mirror_assets.fetch.sftp.ssh_config import is_sftp_url, parse_sftp_url
+from mirror_assets.store.s3 import is_s3_url, parse_s3_url
 
 
 def sftp_catalog_source(settings: Settings) -> SftpCatalogSource:

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from mirror_assets.config.settings import SAMPLE_CATALOG
 from mirror_assets.defs.resources import SftpCatalogSource
-from mirror_assets.lib.settings import SAMPLE_CATALOG
 from mirror_assets_tests.ssh_servers import (
     AsyncsshServer,
     OpenSshServer,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from mirror_assets.lib.settings import Settings, load_settings
+from mirror_assets.config.settings import Settings, load_settings
 from mirror_assets_tests.pipeline import BASE_URL
 from mirror_assets_tests.servers.fault_proxy import FaultProxy
 

@@ -12,9 +12,9 @@ import dagster as dg
 import duckdb
 
 from mirror_assets.cli.run import run_options_config
+from mirror_assets.config.settings import Settings, load_settings
 from mirror_assets.definitions import build_definitions
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.lib.settings import Settings, load_settings
 
 VERSION_A = "v2025-01-29"
 VERSION_B = "v2025-02-28"

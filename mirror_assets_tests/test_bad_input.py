@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mirror_assets.lib.settings import SAMPLE_CATALOG
+from mirror_assets.config.settings import SAMPLE_CATALOG
 from mirror_assets_tests.conftest import write_metacatalog, write_parquet
 from mirror_assets_tests.pipeline import (
     ALL_B,

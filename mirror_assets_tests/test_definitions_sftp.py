@@ -1,7 +1,7 @@
+from mirror_assets.config.settings import load_settings
 from mirror_assets.definitions import catalog_source_for
 from mirror_assets.defs.resources import LocalCatalogSource, SftpCatalogSource
-from mirror_assets.lib.settings import load_settings
-from mirror_assets.lib.ssh_config import DEFAULT_BASE_PATH
+from mirror_assets.fetch.sftp.ssh_config import DEFAULT_BASE_PATH
 
 
 def test_sftp_urls_choose_the_sftp_source_with_the_sftp_settings(tmp_path):

@@ -2,9 +2,9 @@
 
 import pytest
 
+from mirror_assets.config.settings import SettingsError, load_settings
 from mirror_assets.definitions import object_store_for
 from mirror_assets.defs.resources import LocalObjectStore, S3ObjectStore
-from mirror_assets.lib.settings import SettingsError, load_settings
 
 
 def test_s3_destination_with_endpoint_from_the_environment(tmp_path):

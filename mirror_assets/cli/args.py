@@ -9,8 +9,8 @@ import argparse
 import logging
 import os
 
-from mirror_assets.lib.settings import Settings, load_settings
-from mirror_assets.lib.versions import InvalidVersionError, parse_version
+from mirror_assets.config.settings import Settings, load_settings
+from mirror_assets.state.versions import InvalidVersionError, parse_version
 
 
 class OneLineParser(argparse.ArgumentParser):

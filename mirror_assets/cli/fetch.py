@@ -11,11 +11,11 @@ import logging
 import sys
 
 from mirror_assets.cli.args import add_version_argument, settings_from_args
-from mirror_assets.lib.errors import MirrorError
-from mirror_assets.lib.settings import SettingsError
-from mirror_assets.lib.sources import open_source
-from mirror_assets.lib.staging import VersionStaging
-from mirror_assets.lib.versions import newest_visible
+from mirror_assets.config.settings import SettingsError
+from mirror_assets.errors import MirrorError
+from mirror_assets.fetch.sources import open_source
+from mirror_assets.state.staging import VersionStaging
+from mirror_assets.state.versions import newest_visible
 
 
 def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:

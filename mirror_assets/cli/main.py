@@ -26,11 +26,11 @@ from mirror_assets.cli.fetch import add_fetch_arguments, fetch_main
 from mirror_assets.cli.publish import add_publish_arguments, publish_main
 from mirror_assets.cli.status import add_status_arguments, status_main
 from mirror_assets.cli.verify import add_verify_arguments, verify_main
-from mirror_assets.lib.errors import MirrorError
-from mirror_assets.lib.run_options import RunOptionsError, parse_datastore_list
-from mirror_assets.lib.settings import Settings, SettingsError
-from mirror_assets.lib.sources import open_source
-from mirror_assets.lib.versions import newest_visible
+from mirror_assets.config.settings import Settings, SettingsError
+from mirror_assets.errors import MirrorError
+from mirror_assets.fetch.sources import open_source
+from mirror_assets.state.run_scope import RunOptionsError, parse_datastore_list
+from mirror_assets.state.versions import newest_visible
 
 
 def _datastores_arg(value: str) -> list[str]:
@@ -93,8 +93,8 @@ def add_list_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _listed(versions: list[str], settings: Settings) -> list[str]:
     """Each source version, marked when the destination has it archived (and current)."""
-    from mirror_assets.lib.destinations import bucket_for
-    from mirror_assets.lib.publish import read_versions_index
+    from mirror_assets.store.destinations import bucket_for
+    from mirror_assets.store.publish import read_versions_index
 
     index = read_versions_index(bucket_for(settings))
     archived = {v["version"] for v in index["versions"]}

@@ -1,7 +1,7 @@
 """Progress of a long run: per stage, datastores done of total and the elapsed time (no Dagster).
 
 Fed from the run's event stream (cli/run.py): a stage starts and finishes with its step, and its
-per-datastore log lines (lib/outcomes.py: `<stage>: N datastore(s) to do`, `<stage>: <name> ok`,
+per-datastore log lines (state/outcomes.py: `<stage>: N datastore(s) to do`, `<stage>: <name> ok`,
 `... unchanged`, `... reused from <v>`, `... failed: ...`) count the datastores done. On a
 terminal a rich progress bar per stage; off one, a plain line per datastore and per stage.
 """

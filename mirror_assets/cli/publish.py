@@ -17,11 +17,11 @@ from mirror_assets.cli.args import (
     add_version_argument,
     settings_from_args,
 )
-from mirror_assets.lib.destinations import bucket_for
-from mirror_assets.lib.errors import MirrorError, one_line
-from mirror_assets.lib.settings import SettingsError
-from mirror_assets.lib.staged_publish import publish_staged
-from mirror_assets.lib.staging import VersionStaging
+from mirror_assets.config.settings import SettingsError
+from mirror_assets.errors import MirrorError, one_line
+from mirror_assets.state.staging import VersionStaging
+from mirror_assets.store.destinations import bucket_for
+from mirror_assets.store.staged_publish import publish_staged
 
 
 def add_publish_arguments(parser: argparse.ArgumentParser) -> None:

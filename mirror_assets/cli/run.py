@@ -13,12 +13,12 @@ from mirror_assets.cli.output import print_table
 from mirror_assets.cli.progress import RunProgress
 from mirror_assets.cli.summary import HEADERS, NUMERIC, STAGE_ASSETS, summary_rows
 from mirror_assets.code_location import execute_partition_run
+from mirror_assets.config.settings import Settings
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import PARTITION_TAG, catalog_versions
-from mirror_assets.lib.outcomes import BUILD_STAGES, failures
-from mirror_assets.lib.settings import Settings
-from mirror_assets.lib.staging import VersionStaging
-from mirror_assets.lib.version_lock import version_lock
+from mirror_assets.state.outcomes import BUILD_STAGES, failures
+from mirror_assets.state.staging import VersionStaging
+from mirror_assets.state.version_lock import version_lock
 
 # A run in one of these is queued or running (or was killed and never told the instance).
 UNFINISHED = [

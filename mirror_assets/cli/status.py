@@ -9,10 +9,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mirror_assets.cli.args import add_destination_arguments, settings_from_args
 from mirror_assets.cli.output import print_table
-from mirror_assets.lib.destinations import bucket_for
-from mirror_assets.lib.errors import MirrorError, one_line
-from mirror_assets.lib.settings import SettingsError
-from mirror_assets.lib.status import HEADERS, NUMERIC, read_status
+from mirror_assets.config.settings import SettingsError
+from mirror_assets.errors import MirrorError, one_line
+from mirror_assets.store.destinations import bucket_for
+from mirror_assets.store.status import HEADERS, NUMERIC, read_status
 
 
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:

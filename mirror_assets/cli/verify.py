@@ -8,10 +8,10 @@ import sys
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mirror_assets.cli.args import add_destination_arguments, settings_from_args, version_arg
-from mirror_assets.lib.destinations import bucket_for
-from mirror_assets.lib.errors import MirrorError, one_line
-from mirror_assets.lib.settings import SettingsError
-from mirror_assets.lib.verify_destination import verify_archive, verify_root
+from mirror_assets.config.settings import SettingsError
+from mirror_assets.errors import MirrorError, one_line
+from mirror_assets.store.destinations import bucket_for
+from mirror_assets.store.verify import verify_archive, verify_root
 
 
 def add_verify_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,12 +14,10 @@ from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.published import published_catalog
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, StagingArea
-from mirror_assets.lib.errors import MirrorError
-from mirror_assets.lib.layout import DatastoreLayout
-from mirror_assets.lib.outcomes import healthy_names, load_outcomes
-from mirror_assets.lib.publish import read_versions_index
-from mirror_assets.lib.staging import METACATALOG
-from mirror_assets.lib.verify import (
+from mirror_assets.errors import MirrorError
+from mirror_assets.state.outcomes import healthy_names, load_outcomes
+from mirror_assets.state.staging import METACATALOG
+from mirror_assets.store.invariants import (
     catalog_file_problems,
     duplicate_names,
     empty_datastores,
@@ -31,6 +29,8 @@ from mirror_assets.lib.verify import (
     source_layout,
     unpaired_names,
 )
+from mirror_assets.store.publish import read_versions_index
+from mirror_assets.transforms.layout import DatastoreLayout
 
 # At most this many problems are listed in a check's description; metadata counts them all.
 SHOWN = 10

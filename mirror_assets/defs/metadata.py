@@ -8,9 +8,9 @@ from typing import Any
 
 import dagster as dg
 
-from mirror_assets.lib.manifest import archive_prefix
-from mirror_assets.lib.outcomes import DatastoreStatus, Outcome
-from mirror_assets.lib.publish import PublishReport
+from mirror_assets.state.outcomes import DatastoreStatus, Outcome
+from mirror_assets.store.manifest import archive_prefix
+from mirror_assets.store.publish import PublishReport
 
 _TYPES = {int: "int", float: "float", str: "string"}
 

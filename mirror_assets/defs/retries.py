@@ -9,9 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from mirror_assets.lib.errors import MirrorError
-from mirror_assets.lib.outcomes import StagingError, staging_failure
-from mirror_assets.lib.publish import PublishError
+from mirror_assets.errors import MirrorError
+from mirror_assets.state.outcomes import StagingError, staging_failure
+from mirror_assets.store.publish import PublishError
 
 # 1 s, 2 s, 4 s (each ±jitter): long enough for a dropped connection or a throttled store.
 TRANSIENT_RETRY = dg.RetryPolicy(

@@ -9,7 +9,7 @@ import dagster as dg
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import CatalogSource
-from mirror_assets.lib.versions import parse_version
+from mirror_assets.state.versions import parse_version
 
 
 def _seen(cursor: str | None) -> set[str]:

@@ -5,10 +5,10 @@ import json
 import dagster as dg
 import pytest
 
+from mirror_assets.config.settings import load_settings
 from mirror_assets.definitions import build_resources
 from mirror_assets.defs.assets import mirror_assets
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.lib.settings import load_settings
 from mirror_assets_tests.pipeline import (
     BASE_URL,
     check_evaluations,

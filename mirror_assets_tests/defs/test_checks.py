@@ -16,8 +16,8 @@ import pytest
 from mirror_assets.definitions import build_resources
 from mirror_assets.defs.assets import mirror_assets
 from mirror_assets.defs.checks import mirror_checks
-from mirror_assets.lib.bucket import LocalBucket
-from mirror_assets.lib.verify import catalog_file_problems, partition_layout_problems
+from mirror_assets.store.bucket import LocalBucket
+from mirror_assets.store.invariants import catalog_file_problems, partition_layout_problems
 from mirror_assets_tests.pipeline import (
     BASE_URL,
     VERSION_A,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from mirror_assets.lib.settings import load_settings
+from mirror_assets.config.settings import load_settings
 from mirror_assets_tests.pipeline import (
     ALL_B,
     VERSION_B,

@@ -3,10 +3,10 @@
 import dagster as dg
 import pytest
 
+from mirror_assets.config.settings import load_settings
 from mirror_assets.definitions import build_definitions
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.sensors import build_new_versions_sensor
-from mirror_assets.lib.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from mirror_assets.lib.s3_bucket import MIB, S3Bucket, S3Location
+from mirror_assets.store.s3 import MIB, S3Bucket, S3Location
 from mirror_assets_tests.servers.fault_proxy import FaultProxy
 from mirror_assets_tests.servers.moto_s3 import S3Endpoint, threaded_moto
 from mirror_assets_tests.servers.swift_aio import SwiftAllInOne, missing_reason

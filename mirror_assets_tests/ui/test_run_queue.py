@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mirror_assets.lib.settings import SAMPLE_CATALOG
+from mirror_assets.config.settings import SAMPLE_CATALOG
 from mirror_assets_tests.ui.conftest import (
     FINAL_STATUSES,
     ROOT,

@@ -12,8 +12,8 @@ from urllib.request import url2pathname
 import duckdb
 import pytest
 
+from mirror_assets.config.settings import SAMPLE_CATALOG
 from mirror_assets.defs.checks import mirror_checks
-from mirror_assets.lib.settings import SAMPLE_CATALOG
 from mirror_assets_tests.ui.conftest import RUN_TIMEOUT, wait_for
 from mirror_assets_tests.ui.queries import (
     ASSET_NODES,

@@ -7,8 +7,9 @@ own staging folder and DuckDB spill), so a failure, retry or re-execution costs 
 run queue and pools (dagster.yaml) bound how many versions run at once, and the UI shows each
 version's run with its partition. The assets read one `partition_key`, never a range.
 
-code_version: bump an asset's value when its output would change for the same input (its lib/
-transform or the way it calls it); the UI then marks the versions materialised before as stale.
+code_version: bump an asset's value when its output would change for the same input (its
+transforms/ code or the way it calls it); the UI then marks the versions materialised before as
+stale.
 """
 
 GROUP = "catalog_mirror"

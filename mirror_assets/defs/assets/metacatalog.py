@@ -8,8 +8,8 @@ from mirror_assets.defs.metadata import duration_since
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
-from mirror_assets.lib.metacatalog import restructure_metacatalog
-from mirror_assets.lib.staging import METACATALOG
+from mirror_assets.state.staging import METACATALOG
+from mirror_assets.transforms.metacatalog import restructure_metacatalog
 
 PREVIEW_ROWS = 10
 

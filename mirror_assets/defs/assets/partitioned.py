@@ -12,19 +12,19 @@ from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
-from mirror_assets.lib.datastore import DatastoreSchema, read_schema
-from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
-from mirror_assets.lib.layout import DatastoreLayout
-from mirror_assets.lib.outcomes import healthy_names, run_stage
-from mirror_assets.lib.partitioning import (
+from mirror_assets.state.digests import input_fingerprint, load_input_digests
+from mirror_assets.state.outcomes import healthy_names, run_stage
+from mirror_assets.state.reuse import reuser
+from mirror_assets.transforms.datastore import DatastoreSchema, read_schema
+from mirror_assets.transforms.layout import DatastoreLayout
+from mirror_assets.transforms.partitioning import (
     choose_sort_columns,
     partition_datastore,
     partitioned_writes,
     writers_for,
 )
-from mirror_assets.lib.reuse import reuser
-from mirror_assets.lib.sidecars import read_cardinalities
-from mirror_assets.lib.write_plans import Reservation, WriterSlots
+from mirror_assets.transforms.sidecars import read_cardinalities
+from mirror_assets.transforms.write_plans import Reservation, WriterSlots
 
 METRICS = {
     "rows": int,

@@ -16,11 +16,11 @@ from mirror_assets.defs.metadata import (
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient, stop_on_full_disk
-from mirror_assets.lib.manifest import MANIFEST
-from mirror_assets.lib.outcomes import STAGES
-from mirror_assets.lib.publish import VERSIONS_JSON, archive_prefix
-from mirror_assets.lib.staged_publish import publish_staged
-from mirror_assets.lib.staging import METACATALOG
+from mirror_assets.state.outcomes import STAGES
+from mirror_assets.state.staging import METACATALOG
+from mirror_assets.store.manifest import MANIFEST
+from mirror_assets.store.publish import VERSIONS_JSON, archive_prefix
+from mirror_assets.store.staged_publish import publish_staged
 
 
 @dg.asset(

@@ -7,13 +7,13 @@ from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import CatalogSource, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient
-from mirror_assets.lib.errors import MirrorError
-from mirror_assets.lib.fetch_plan import FetchReport
-from mirror_assets.lib.fingerprints import record_input_digests
-from mirror_assets.lib.metacatalog import check_metacatalog
-from mirror_assets.lib.outcomes import Outcome, save_outcomes
-from mirror_assets.lib.run_options import RunScope
-from mirror_assets.lib.staging import METACATALOG
+from mirror_assets.errors import MirrorError
+from mirror_assets.fetch.plan import FetchReport
+from mirror_assets.state.digests import record_input_digests
+from mirror_assets.state.outcomes import Outcome, save_outcomes
+from mirror_assets.state.run_scope import RunScope
+from mirror_assets.state.staging import METACATALOG
+from mirror_assets.transforms.metacatalog import check_metacatalog
 
 
 def fetch_outcomes(report: FetchReport, scope: RunScope) -> list[Outcome]:

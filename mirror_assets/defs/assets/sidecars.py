@@ -10,13 +10,13 @@ from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
-from mirror_assets.lib.duck import one_thread_per_statement
-from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
-from mirror_assets.lib.outcomes import run_stage
-from mirror_assets.lib.reuse import reuser
-from mirror_assets.lib.sidecars import write_sidecars
-from mirror_assets.lib.staging import VersionStaging
-from mirror_assets.lib.write_plans import WriterSlots
+from mirror_assets.state.digests import input_fingerprint, load_input_digests
+from mirror_assets.state.outcomes import run_stage
+from mirror_assets.state.reuse import reuser
+from mirror_assets.state.staging import VersionStaging
+from mirror_assets.transforms.duck import one_thread_per_statement
+from mirror_assets.transforms.sidecars import write_sidecars
+from mirror_assets.transforms.write_plans import WriterSlots
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
 CODE_VERSION = "3"

@@ -9,9 +9,9 @@ from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
-from mirror_assets.lib.fingerprints import input_fingerprint, load_input_digests
-from mirror_assets.lib.outcomes import run_stage
-from mirror_assets.lib.specs import built_catalog_url, rewrite_spec
+from mirror_assets.state.digests import input_fingerprint, load_input_digests
+from mirror_assets.state.outcomes import run_stage
+from mirror_assets.transforms.specs import built_catalog_url, rewrite_spec
 
 CODE_VERSION = "2"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from mirror_assets.lib.fetch_plan import FetchReport
-from mirror_assets.lib.settings import SftpSettings
-from mirror_assets.lib.sftp_source import SftpSource
-from mirror_assets.lib.sources import LocalSource, sftp_source
-from mirror_assets.lib.ssh_config import DEFAULT_BASE_PATH, SftpUrl
+from mirror_assets.config.settings import SftpSettings
+from mirror_assets.fetch.plan import FetchReport
+from mirror_assets.fetch.sftp.source import SftpSource
+from mirror_assets.fetch.sftp.ssh_config import DEFAULT_BASE_PATH, SftpUrl
+from mirror_assets.fetch.sources import LocalSource, sftp_source
 
 
 class CatalogSource(dg.ConfigurableResource, ABC):
@@ -20,7 +20,7 @@ class CatalogSource(dg.ConfigurableResource, ABC):
 
     @abstractmethod
     def client(self) -> LocalSource | SftpSource:
-        """The plain-Python source this resource configures (lib/sources.py)."""
+        """The plain-Python source this resource configures (fetch/sources.py)."""
 
     def describe(self) -> str:
         """Where the source is, for messages (never includes secrets)."""
@@ -61,7 +61,7 @@ class SftpCatalogSource(CatalogSource):
     port: int | None = None
     username: str | None = None
     base_path: str = DEFAULT_BASE_PATH
-    # The [sftp] settings (lib/settings.py: SftpSettings), field for field.
+    # The [sftp] settings (config/settings.py: SftpSettings), field for field.
     ssh_config: str = ""
     identity_file: str = ""
     known_hosts: str = ""

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from mirror_assets.lib.bucket import Bucket, LocalBucket
-from mirror_assets.lib.s3_bucket import MIB, S3Bucket, S3Location
+from mirror_assets.store.bucket import Bucket, LocalBucket
+from mirror_assets.store.s3 import MIB, S3Bucket, S3Location
 
 
 class ObjectStore(dg.ConfigurableResource, ABC):

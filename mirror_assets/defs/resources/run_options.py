@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mirror_assets.lib.run_options import RunScope
+from mirror_assets.state.run_scope import RunScope
 
 
 class RunOptions(dg.ConfigurableResource):

@@ -9,10 +9,10 @@ import dagster as dg
 import duckdb
 
 from mirror_assets.defs.partitions import PARTITION_TAG
-from mirror_assets.lib.duck import connect
-from mirror_assets.lib.layout import DatastoreLayout, choose_layout
-from mirror_assets.lib.staging import VersionStaging
-from mirror_assets.lib.version_lock import version_lock
+from mirror_assets.state.staging import VersionStaging
+from mirror_assets.state.version_lock import version_lock
+from mirror_assets.transforms.duck import connect
+from mirror_assets.transforms.layout import DatastoreLayout, choose_layout
 
 
 class StagingArea(dg.ConfigurableResource):

@@ -1,0 +1,1 @@
+"""SFTP over asyncssh: the shared session, resumable transfers, OpenSSH config."""

@@ -1,1 +1,0 @@
-"""Plain Python: DuckDB transforms, transfers and layout. Nothing here imports Dagster."""

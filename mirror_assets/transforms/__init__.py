@@ -1,0 +1,1 @@
+"""DuckDB over local paths: the datastore and metacatalog rewrites. No Dagster."""
