@@ -15,15 +15,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-# The stage each step (asset) of the job is, in order.
-STEP_STAGES = {
-    "raw_catalog": "fetch",
-    "metacatalog": "metacatalog",
-    "datastore_specs": "specs",
-    "datastore_sidecars": "sidecars",
-    "partitioned_datastores": "partitioned",
-    "published_catalog": "publish",
-}
+from mirror_assets.state.outcomes import STAGE_ASSETS
+
+# The stage each step (asset) of the job is; the metacatalog is a step of its own.
+STEP_STAGES = {asset: stage for stage, asset in STAGE_ASSETS.items()}
+STEP_STAGES["metacatalog"] = "metacatalog"
 TOTAL_LINE = re.compile(r"^(?P<stage>[\w-]+): (?P<total>\d+) datastore\(s\) to do$")
 DATASTORE_LINE = re.compile(
     r"^(?P<stage>[\w-]+): (?P<name>\S+) (?P<state>ok|unchanged|reused|failed)\b"

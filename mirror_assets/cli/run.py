@@ -11,7 +11,7 @@ import dagster as dg
 from mirror_assets.cli.args import DAGSTER_LOG_LEVELS
 from mirror_assets.cli.output import print_table
 from mirror_assets.cli.progress import RunProgress
-from mirror_assets.cli.summary import HEADERS, NUMERIC, STAGE_ASSETS, summary_rows
+from mirror_assets.cli.summary import BUILD_ASSETS, HEADERS, NUMERIC, summary_rows
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.config.settings import Settings
 from mirror_assets.defs.jobs import mirror_catalog_job
@@ -105,7 +105,7 @@ def _datastore_tables(
                 tables[key] = [dict(record.data) for record in value.records]
     stages = {
         stage: tables[f"{asset}.datastores"]
-        for stage, asset in STAGE_ASSETS.items()
+        for stage, asset in BUILD_ASSETS.items()
         if f"{asset}.datastores" in tables
     }
     return tables.get("published_catalog.version_datastores"), stages

@@ -15,16 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mirror_assets.state.outcomes import BUILD_STAGES, STAGE_ASSETS
+
 HEADERS = ("datastore", "state", "rows", "bytes", "seconds", "stage", "file", "cause")
 NUMERIC = {"rows", "bytes", "seconds"}
 
 # The build stages' assets, whose `datastores` tables have a row per datastore.
-STAGE_ASSETS = {
-    "fetch": "raw_catalog",
-    "specs": "datastore_specs",
-    "sidecars": "datastore_sidecars",
-    "partitioned": "partitioned_datastores",
-}
+BUILD_ASSETS = {stage: STAGE_ASSETS[stage] for stage in BUILD_STAGES}
 REBUILT_BY = ("specs", "sidecars", "partitioned")
 
 Record = Mapping[str, Any]
@@ -89,7 +86,7 @@ def summary_rows(
     else:
         picture = []
         for name in sorted({n for records in by_stage.values() for n in records}):
-            failed = [(s, by_stage[s][name]) for s in STAGE_ASSETS if name in by_stage.get(s, {})]
+            failed = [(s, by_stage[s][name]) for s in BUILD_ASSETS if name in by_stage.get(s, {})]
             failed = [(s, r) for s, r in failed if r.get("status") == "failed"]
             stage, record = failed[0] if failed else ("", {})
             picture.append(

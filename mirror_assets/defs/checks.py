@@ -9,6 +9,7 @@ and an experiment whose output is not there yet has an empty datastore.
 
 import dagster as dg
 
+from mirror_assets.defs.assets.common import stage_of
 from mirror_assets.defs.assets.metacatalog import metacatalog
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.published import published_catalog
@@ -16,7 +17,7 @@ from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.resources import MirrorSettings, ObjectStore, StagingArea
 from mirror_assets.errors import MirrorError
 from mirror_assets.state.outcomes import healthy_names, load_outcomes
-from mirror_assets.state.staging import METACATALOG
+from mirror_assets.state.staging import METACATALOG, VersionStaging
 from mirror_assets.store.invariants import (
     catalog_file_problems,
     duplicate_names,
@@ -40,15 +41,26 @@ def _result(
     problems: list[str],
     checked: int,
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    **metadata: str,
 ) -> dg.AssetCheckResult:
+    """Passed when there are no problems; the first few problems as the description."""
     shown = "\n".join(problems[:SHOWN])
     more = f"\n... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
     return dg.AssetCheckResult(
         passed=not problems,
         severity=severity,
         description=(shown + more) if problems else None,
-        metadata={"checked": checked, "problems": len(problems)},
+        metadata={"checked": checked, "problems": len(problems), **metadata},
     )
+
+
+def _checked(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea
+) -> tuple[VersionStaging, list[str]]:
+    """The version checked, and its datastores healthy in the stage of the checked asset."""
+    version = staging.version(context.partition_key)
+    stage = stage_of(context.check_specs[0].asset_key)
+    return version, healthy_names(version.status, [stage])
 
 
 @dg.asset_check(asset=partitioned_datastores, blocking=True)
@@ -56,8 +68,7 @@ def rows_preserved_per_datastore(
     context: dg.AssetCheckExecutionContext, staging: StagingArea
 ) -> dg.AssetCheckResult:
     """Each partitioned output holds exactly as many rows as its source datastore."""
-    version = staging.version(context.partition_key)
-    names = healthy_names(version.status, ["partitioned"])
+    version, names = _checked(context, staging)
     with staging.duckdb(context.partition_key) as con:
         return _result(rows_preserved(con, version, names), len(names))
 
@@ -67,11 +78,11 @@ def _source_layouts(
 ) -> tuple[dict[str, DatastoreLayout], list[str]]:
     """The layout each partitioned datastore must have, decided again from its fetched parquet;
     and a problem for each one that cannot be read."""
-    version = staging.version(context.partition_key)
+    version, names = _checked(context, staging)
     layouts: dict[str, DatastoreLayout] = {}
     problems: list[str] = []
     with staging.duckdb(context.partition_key) as con:
-        for name in healthy_names(version.status, ["partitioned"]):
+        for name in names:
             try:
                 layouts[name] = source_layout(
                     con,
@@ -118,17 +129,13 @@ def partition_columns_present(
         f"{', '.join(layout.partition_columns) or 'nothing (one file)'}"
         for name, layout in lacking.items()
     ]
-    result = _result(problems, len(layouts), dg.AssetCheckSeverity.WARN)
-    return dg.AssetCheckResult(
-        passed=result.passed,
-        severity=result.severity,
-        description=result.description,
-        metadata={
-            **result.metadata,
-            "missing_partition_columns": "; ".join(
-                f"{name}: {', '.join(layout.missing_columns)}" for name, layout in lacking.items()
-            ),
-        },
+    return _result(
+        problems,
+        len(layouts),
+        dg.AssetCheckSeverity.WARN,
+        missing_partition_columns="; ".join(
+            f"{name}: {', '.join(layout.missing_columns)}" for name, layout in lacking.items()
+        ),
     )
 
 
@@ -137,8 +144,7 @@ def sidecar_num_records_match_rows(
     context: dg.AssetCheckExecutionContext, staging: StagingArea
 ) -> dg.AssetCheckResult:
     """`_uniqs.parquet` num_records and `_metadata.json` num_records equal the source's rows."""
-    version = staging.version(context.partition_key)
-    names = healthy_names(version.status, ["sidecars"])
+    version, names = _checked(context, staging)
     with staging.duckdb(context.partition_key) as con:
         return _result(sidecars_match_rows(con, version, names), len(names))
 
@@ -149,18 +155,22 @@ def datastores_not_empty(
 ) -> dg.AssetCheckResult:
     """Every datastore holds rows. A warning: an experiment whose output is not there yet has an
     empty datastore, published with empty uniqs and a null project_id."""
-    version = staging.version(context.partition_key)
-    names = healthy_names(version.status, ["sidecars"])
+    version, names = _checked(context, staging)
     with staging.duckdb(context.partition_key) as con:
         empty = empty_datastores(con, version, names)
     problems = [f"{version.raw_file(n, '.parquet')}: no rows (published empty)" for n in empty]
-    result = _result(problems, len(names), dg.AssetCheckSeverity.WARN)
-    return dg.AssetCheckResult(
-        passed=result.passed,
-        severity=result.severity,
-        description=result.description,
-        metadata={**result.metadata, "empty_datastores": ", ".join(empty)},
+    return _result(
+        problems, len(names), dg.AssetCheckSeverity.WARN, empty_datastores=", ".join(empty)
     )
+
+
+def _metacatalog_names(
+    context: dg.AssetCheckExecutionContext, staging: StagingArea
+) -> tuple[VersionStaging, list[str]]:
+    """The version checked, and the names in its restructured metacatalog."""
+    version = staging.version(context.partition_key)
+    with staging.duckdb(context.partition_key) as con:
+        return version, metacatalog_names(con, version.build / METACATALOG)
 
 
 @dg.asset_check(asset=metacatalog, blocking=True)
@@ -168,9 +178,7 @@ def metacatalog_names_unique(
     context: dg.AssetCheckExecutionContext, staging: StagingArea
 ) -> dg.AssetCheckResult:
     """The restructured metacatalog has one row per name."""
-    version = staging.version(context.partition_key)
-    with staging.duckdb(context.partition_key) as con:
-        names = metacatalog_names(con, version.build / METACATALOG)
+    _, names = _metacatalog_names(context, staging)
     dupes = duplicate_names(names)
     return _result([f"{METACATALOG}: name {n!r} appears more than once" for n in dupes], len(names))
 
@@ -184,9 +192,7 @@ def metacatalog_matches_datastores(
     A warning only: some entries point at datastores outside the version (another project's
     catalog), and those are published as they are.
     """
-    version = staging.version(context.partition_key)
-    with staging.duckdb(context.partition_key) as con:
-        names = metacatalog_names(con, version.build / METACATALOG)
+    version, names = _metacatalog_names(context, staging)
     # The datastores at the source, fetched or not (a limited run fetches only its own).
     datastores = version.source_datastores()
     if datastores is None:
@@ -194,16 +200,12 @@ def metacatalog_matches_datastores(
     no_pair, no_entry = unpaired_names(names, datastores)
     problems = [f"{METACATALOG}: {n} has no datastore pair in source/" for n in no_pair]
     problems += [f"source/{n}.parquet: no metacatalog entry for {n}" for n in no_entry]
-    result = _result(problems, len(names), dg.AssetCheckSeverity.WARN)
-    return dg.AssetCheckResult(
-        passed=result.passed,
-        severity=result.severity,
-        description=result.description,
-        metadata={
-            **result.metadata,
-            "names_without_datastore": ", ".join(no_pair),
-            "datastores_without_entry": ", ".join(no_entry),
-        },
+    return _result(
+        problems,
+        len(names),
+        dg.AssetCheckSeverity.WARN,
+        names_without_datastore=", ".join(no_pair),
+        datastores_without_entry=", ".join(no_entry),
     )
 
 
@@ -217,8 +219,7 @@ def catalog_files_exist(
     """Every published spec's catalog_file points at an object that exists in the store: in the
     version's archive, and at the root when the version is current."""
     key = context.partition_key
-    version = staging.version(key)
-    names = healthy_names(version.status, ["publish"])
+    _, names = _checked(context, staging)
     bucket = object_store.bucket()
     current = read_versions_index(bucket).get("current") == key
     spec_keys = published_spec_keys(key, names, at_root=current)

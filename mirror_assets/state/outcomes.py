@@ -16,8 +16,17 @@ from mirror_assets.files import write_json
 
 log = logging.getLogger(__name__)
 
-# Stages that record per-datastore outcomes, in pipeline order.
-STAGES = ("fetch", "specs", "sidecars", "partitioned", "publish")
+# The stages that record per-datastore outcomes, in pipeline order, and the asset that runs each:
+# an asset's deps say which stages it follows (defs/assets/common.py), the CLI's progress and
+# summary map steps to stages with it.
+STAGE_ASSETS = {
+    "fetch": "raw_catalog",
+    "specs": "datastore_specs",
+    "sidecars": "datastore_sidecars",
+    "partitioned": "partitioned_datastores",
+    "publish": "published_catalog",
+}
+STAGES = tuple(STAGE_ASSETS)
 BUILD_STAGES = STAGES[:-1]
 
 # Failures of the machine, not of a datastore: every other datastore would fail the same way.

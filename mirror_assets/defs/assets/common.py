@@ -12,5 +12,23 @@ transforms/ code or the way it calls it); the UI then marks the versions materia
 stale.
 """
 
+import dagster as dg
+
+from mirror_assets.state.outcomes import STAGE_ASSETS, STAGES
+
 GROUP = "catalog_mirror"
 OWNERS = ["team:access-nri-catalog"]
+
+_ASSET_STAGES = {asset: stage for stage, asset in STAGE_ASSETS.items()}
+
+
+def stage_of(key: dg.AssetKey) -> str:
+    """The stage whose per-datastore outcomes the asset `key` records."""
+    return _ASSET_STAGES[key.to_user_string()]
+
+
+def upstream_stages(context: dg.AssetExecutionContext) -> list[str]:
+    """The stages the running asset follows, read from its deps: a datastore goes on only when
+    it is healthy in every one of them."""
+    deps = {key.to_user_string() for key in context.assets_def.asset_deps[context.asset_key]}
+    return [stage for stage in STAGES if STAGE_ASSETS[stage] in deps]

@@ -5,7 +5,7 @@ from collections.abc import Callable
 import dagster as dg
 import duckdb
 
-from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
@@ -58,6 +58,7 @@ def partitioned_datastores(
     hive-partitioned (source/<name>.parquet/col=value/...) by the partition table's columns it
     has, or one file when it holds at most single_file_max_records rows or none of them."""
     start = time.perf_counter()
+    stage, upstream = stage_of(context.asset_key), upstream_stages(context)
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
@@ -69,9 +70,7 @@ def partitioned_datastores(
             "row_group_size": mirror_settings.row_group_size,
             "duckdb": duckdb.__version__,
         }
-        return input_fingerprint(
-            digests, [f"source/{name}.parquet"], "partitioned", CODE_VERSION, shaping
-        )
+        return input_fingerprint(digests, [f"source/{name}.parquet"], stage, CODE_VERSION, shaping)
 
     def rows(name: str) -> int:
         # Counted by the sidecar stage; a datastore it has not counted is not written anyway.
@@ -83,7 +82,7 @@ def partitioned_datastores(
     names = [p.stem for p in (version.raw / "source").glob("*.parquet")]
     total = sum(rows(n) for n in names)
     with (
-        stop_on_full_disk("partitioned", version.root),
+        stop_on_full_disk(stage, version.root),
         staging.duckdb(context.partition_key) as con,
         partitioned_writes(con, mirror_settings.row_group_size) as threads,
     ):
@@ -106,7 +105,7 @@ def partitioned_datastores(
         # Read up front (a few ms each), so that the datastores start writing, and queue for
         # their writers' slots, in the order the stage submits them: the largest first.
         shapes: dict[str, tuple[DatastoreSchema, DatastoreLayout, list[str]] | Exception] = {}
-        for name in healthy_names(version.status, ["fetch", "sidecars"]):
+        for name in healthy_names(version.status, upstream):
             try:
                 shapes[name] = shape(name)
             except Exception as exc:  # noqa: BLE001 - raised again as this datastore's failure
@@ -166,8 +165,8 @@ def partitioned_datastores(
 
         this_run, recorded = run_stage(
             version.status,
-            "partitioned",
-            ["fetch", "sidecars"],
+            stage,
+            upstream,
             run_options.scope().selected,
             timed(rewrite),
             context.log,
@@ -178,7 +177,7 @@ def partitioned_datastores(
             on_submit=queue,
             reuse=reuser(
                 version,
-                "partitioned",
+                stage,
                 lambda v, name: [v.built_datastore(name)],
                 enabled=run_options.reuse,
             ),

@@ -2,7 +2,7 @@ import time
 
 import dagster as dg
 
-from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of
 from mirror_assets.defs.assets.metacatalog import metacatalog
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
@@ -52,8 +52,8 @@ def published_catalog(
     """
     start = time.perf_counter()
     key = context.partition_key
-    version = staging.version(key)
-    with retry_only_transient("publish", version.root), stop_on_full_disk("publish", version.root):
+    version, stage = staging.version(key), stage_of(context.asset_key)
+    with retry_only_transient(stage, version.root), stop_on_full_disk(stage, version.root):
         built, report = publish_staged(
             object_store.bucket(),
             version,

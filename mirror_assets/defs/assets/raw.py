@@ -2,7 +2,7 @@ import time
 
 import dagster as dg
 
-from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of
 from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import CatalogSource, RunOptions, StagingArea
@@ -57,7 +57,8 @@ def raw_catalog(
     key = context.partition_key
     version = staging.version(key)
     scope = run_options.scope()
-    with retry_only_transient("fetch", version.root):
+    stage = stage_of(context.asset_key)
+    with retry_only_transient(stage, version.root):
         report = catalog_source.fetch_version(key, version.raw, only=scope.selected)
         unknown = unknown_selected(report, scope)
         if unknown:
@@ -76,7 +77,7 @@ def raw_catalog(
         for o in outcomes:
             if not o.ok:
                 context.log.warning(f"fetch: {o.name} left out: {o.file}: {o.cause}")
-        recorded = save_outcomes(version.status, "fetch", outcomes, scope.selected)
+        recorded = save_outcomes(version.status, stage, outcomes, scope.selected)
     context.log.info(
         f"fetch: {key} from {catalog_source.describe()} ({scope.describe()}): "
         f"{len(report.datastores)} datastores, {len(report.transferred)} files transferred "

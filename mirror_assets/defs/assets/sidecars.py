@@ -4,7 +4,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
@@ -43,6 +43,7 @@ def datastore_sidecars(
     key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore
     gets empty value lists, num_records 0 and a null project_id."""
     start = time.perf_counter()
+    stage = stage_of(context.asset_key)
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
@@ -50,7 +51,7 @@ def datastore_sidecars(
         return input_fingerprint(
             digests,
             [f"source/{name}.parquet"],
-            "sidecars",
+            stage,
             CODE_VERSION,
             {"duckdb": duckdb.__version__},
         )
@@ -59,7 +60,7 @@ def datastore_sidecars(
         return version.uniqs(name).is_file() and version.metadata_json(name).is_file()
 
     with (
-        stop_on_full_disk("sidecars", version.root),
+        stop_on_full_disk(stage, version.root),
         staging.duckdb(context.partition_key) as con,
         one_thread_per_statement(con) as threads,
     ):
@@ -84,8 +85,8 @@ def datastore_sidecars(
 
         this_run, recorded = run_stage(
             version.status,
-            "sidecars",
-            ["fetch"],
+            stage,
+            upstream_stages(context),
             run_options.scope().selected,
             timed(build),
             context.log,
@@ -93,7 +94,7 @@ def datastore_sidecars(
             outputs_present=outputs_present,
             workers=threads,
             cost=version.raw_bytes,
-            reuse=reuser(version, "sidecars", sidecar_files, required=2, enabled=run_options.reuse),
+            reuse=reuser(version, stage, sidecar_files, required=2, enabled=run_options.reuse),
         )
     return dg.MaterializeResult(
         metadata={

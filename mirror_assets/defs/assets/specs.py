@@ -2,7 +2,7 @@ import time
 
 import dagster as dg
 
-from mirror_assets.defs.assets.common import GROUP, OWNERS
+from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata
@@ -34,6 +34,7 @@ def datastore_specs(
     `.../source/<name>.parquet`, ending in `/` when the datastore was written as a hive folder
     (so it follows partitioned_datastores)."""
     start = time.perf_counter()
+    stage = stage_of(context.asset_key)
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
@@ -46,14 +47,14 @@ def datastore_specs(
 
     def fingerprint(name: str) -> str:
         return input_fingerprint(
-            digests, [f"source/{name}.json"], "specs", CODE_VERSION, {"catalog_file": url(name)}
+            digests, [f"source/{name}.json"], stage, CODE_VERSION, {"catalog_file": url(name)}
         )
 
-    with stop_on_full_disk("specs", version.root):
+    with stop_on_full_disk(stage, version.root):
         this_run, recorded = run_stage(
             version.status,
-            "specs",
-            ["fetch", "partitioned"],
+            stage,
+            upstream_stages(context),
             run_options.scope().selected,
             rewrite,
             context.log,
