@@ -17,13 +17,11 @@ catalog files and its metacatalog; at the root, objects are compared with the ar
 
 from __future__ import annotations
 
-import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-# Imported here, on the main thread: first imported from a worker thread, pyarrow could abort
-# the process at exit ("terminate called without an active exception").
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mirror_assets.errors import one_line
@@ -164,9 +162,14 @@ def _catalog_files(
 
 def metacatalog_names(raw: bytes) -> list[str]:
     """The `name` column of a metacatalog.parquet held in memory."""
-    # No pyarrow thread pools (CPU or IO): started from a worker thread, they can abort the
-    # process at exit ("terminate called without an active exception").
-    table = pq.read_table(io.BytesIO(raw), columns=["name"], use_threads=False, pre_buffer=False)
+    # Not pq.read_table: its dataset scanner decodes on Arrow's CPU thread pool even with
+    # use_threads=False, and a pool worker then drops the last reference to the reader and its
+    # Python file object. Done while the interpreter finalizes, that needs the GIL, so CPython
+    # ends the worker thread, and its unwinding through Arrow's noexcept destructor aborts the
+    # process ("terminate called without an active exception"). ParquetFile.read decodes on
+    # this thread, over an Arrow buffer, and the reader is released here when it is closed.
+    with pq.ParquetFile(pa.BufferReader(raw), pre_buffer=False) as parquet:
+        table = parquet.read(columns=["name"], use_threads=False)
     return sorted(set(table.column("name").to_pylist()))
 
 
