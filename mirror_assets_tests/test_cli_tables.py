@@ -3,7 +3,7 @@
 import pytest
 
 from mirror_assets.cli.output import plain_table
-from mirror_assets.cli.summary import datastore_state, summary_rows
+from mirror_assets.cli.summary import datastore_state, failure_lines, summary_rows
 
 
 def test_plain_table_aligns_columns_and_numbers_right():
@@ -68,4 +68,30 @@ def test_summary_rows_when_the_run_stopped_before_the_publish():
     assert [r[:2] + r[5:6] for r in summary_rows(None, stages)] == [
         ("a", "not published", ""),
         ("b", "failed", "specs"),
+    ]
+
+
+def test_failure_lines_from_the_version_table():
+    version_table = [
+        {"datastore": "a", "failed_stage": "", "cause": ""},
+        {"datastore": "b", "failed_stage": "specs", "cause": "/s/b.json: bad"},
+        {"datastore": "c", "failed_stage": "publish", "cause": "not built in this run"},
+    ]
+    assert failure_lines(version_table, {}) == [
+        "FAILED b (specs): /s/b.json: bad",
+        "FAILED c (publish): not built in this run",
+    ]
+
+
+def test_failure_lines_from_the_stage_tables_in_stage_order():
+    stages = {
+        "sidecars": [{"datastore": "a", "status": "failed", "cause": "/s/a.parquet: no rows"}],
+        "fetch": [
+            {"datastore": "a", "status": "ok", "cause": ""},
+            {"datastore": "b", "status": "failed", "cause": "/s/b.json: missing"},
+        ],
+    }
+    assert failure_lines(None, stages) == [
+        "FAILED b (fetch): /s/b.json: missing",
+        "FAILED a (sidecars): /s/a.parquet: no rows",
     ]

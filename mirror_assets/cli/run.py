@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 
 import dagster as dg
 
 from mirror_assets.cli.args import DAGSTER_LOG_LEVELS
 from mirror_assets.cli.output import print_table
 from mirror_assets.cli.progress import RunProgress
-from mirror_assets.cli.summary import BUILD_ASSETS, HEADERS, NUMERIC, summary_rows
+from mirror_assets.cli.summary import BUILD_ASSETS, HEADERS, NUMERIC, failure_lines, summary_rows
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.config.settings import Settings
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import PARTITION_TAG, catalog_versions
-from mirror_assets.state.outcomes import BUILD_STAGES, failures
 from mirror_assets.state.staging import VersionStaging
 from mirror_assets.state.version_lock import version_lock
 
@@ -111,9 +109,10 @@ def _datastore_tables(
     return tables.get("published_catalog.version_datastores"), stages
 
 
-def print_summary(result: dg.JobExecutionResult, version: str) -> None:
+def print_summary(
+    version_table: list[dict] | None, stage_tables: dict[str, list[dict]], version: str
+) -> None:
     """The run's table: a row per datastore with its state, rows, bytes, seconds and failure."""
-    version_table, stage_tables = _datastore_tables(result)
     rows = summary_rows(version_table, stage_tables)
     if rows:
         print_table(HEADERS, rows, right=NUMERIC, title=f"{version}:")
@@ -186,20 +185,13 @@ def run_version(
             },
             on_event=progress_listener(progress),
         )
+    version_table, stage_tables = _datastore_tables(result)
     if verbosity >= 0:
-        print_summary(result, version)
-    status = VersionStaging.of(settings.staging, version).status
-    failed = failures(status, BUILD_STAGES)
-    # What the publish found neither built nor archived (its cause names the stage already).
-    seen = {o.name for _, o in failed}
-    failed += [
-        ("publish", replace(o, cause=o.cause.removeprefix("publish: ")))
-        for _, o in failures(status, ["publish"])
-        if o.name not in seen
-    ]
-    for stage, outcome in failed:
-        where = f"{outcome.file}: " if outcome.file else ""
-        print(f"FAILED {outcome.name} ({stage}): {where}{outcome.cause}", file=sys.stderr)
+        print_summary(version_table, stage_tables, version)
+    # From the run's own materialisations (the stages' records, as the UI shows them).
+    failed = failure_lines(version_table, stage_tables)
+    for line in failed:
+        print(line, file=sys.stderr)
     _print_failed_checks(result, warnings=verbosity >= 0)
     if not result.success:
         for event in result.all_events:

@@ -120,3 +120,20 @@ def summary_rows(
             )
         )
     return rows
+
+
+def failure_lines(
+    version_table: Sequence[Record] | None, stage_tables: Mapping[str, Sequence[Record]]
+) -> list[str]:
+    """`FAILED <name> (<stage>): <file>: <cause>` for each datastore that failed: its first
+    failure from `version_table` when the run published, else every failure the build stages'
+    tables hold, in stage order."""
+    if version_table is not None:
+        failed = [(r["datastore"], r["failed_stage"], r["cause"]) for r in version_table]
+    else:
+        failed = [
+            (r["datastore"], stage, r["cause"] if r.get("status") == "failed" else "")
+            for stage in BUILD_STAGES
+            for r in stage_tables.get(stage, [])
+        ]
+    return [f"FAILED {name} ({stage}): {cause}" for name, stage, cause in failed if stage and cause]

@@ -216,11 +216,6 @@ def healthy_names(status_dir: Path, stages: Iterable[str]) -> list[str]:
     return sorted(result or set())
 
 
-def failures(status_dir: Path, stages: Iterable[str]) -> list[tuple[str, Outcome]]:
-    """Every recorded failure as (stage, outcome), in stage order."""
-    return [(s, o) for s in stages for o in load_outcomes(status_dir, s) if not o.ok]
-
-
 @dataclass(frozen=True)
 class DatastoreStatus:
     """One datastore across every stage: what each stage made of it, and the first failure."""
