@@ -7,8 +7,9 @@ re-execution looks the job up through the run's *remote* origin: code location +
 `dagster job launch` records the remote origin but hands the run to the run queue, so it only runs
 when a daemon is up. This module loads the code location in process as a code server does, creates
 the run with its remote origin as `dagster job launch` does, and executes it here as
-`dg.execute_job` does. Dagster is pinned to 1.13 (pyproject.toml); mirror_assets_tests/ui checks
-that the UI lists and re-executes these runs.
+`dg.execute_job` does. Dagster is pinned to 1.13 (pyproject.toml);
+mirror_assets_tests/test_code_location.py fails loudly when an upgrade breaks these imports or the
+run's origin, and mirror_assets_tests/ui checks that the UI lists and re-executes these runs.
 """
 
 from __future__ import annotations
