@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mirror_assets.state.version_lock import version_lock
 from mirror_assets_tests.cli_runner import cli_env, run_cli, run_cli_on_pty
 
 COMMANDS = ["run", "fetch", "publish", "list", "status", "verify"]
@@ -181,3 +182,21 @@ def test_run_imports_dagster(built):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert dagster
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fetch", "--catalog-version", "v2025-01-29", "--staging", "stage"],
+        ["publish", "--catalog-version", "v2025-01-29", "--staging", "stage", "--dest", "locked"],
+    ],
+    ids=["fetch", "publish"],
+)
+def test_fetch_and_publish_refuse_while_the_version_is_locked(built, args):
+    """Another process (here: this test) holds the version's staging lock, as a run does."""
+    with version_lock(built / "stage" / "v2025-01-29", "run 1234"):
+        result = run_cli(*args, cwd=built)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "run 1234" in line and ".lock" in line, line
+    assert not (built / "locked").exists()

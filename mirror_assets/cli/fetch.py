@@ -15,6 +15,7 @@ from mirror_assets.config.settings import SettingsError
 from mirror_assets.errors import MirrorError
 from mirror_assets.fetch.sources import open_source
 from mirror_assets.state.staging import VersionStaging
+from mirror_assets.state.version_lock import version_lock
 from mirror_assets.state.versions import newest_visible
 
 
@@ -39,8 +40,11 @@ def fetch_main(args: argparse.Namespace) -> int:
         version = args.catalog_version or newest_visible(source.list_versions())
         if version is None:
             raise MirrorError(source.describe(), "no catalog version found")
-        raw = VersionStaging.of(settings.staging, version).raw
-        report = source.fetch_version(version, raw)
+        staging = VersionStaging.of(settings.staging, version)
+        raw = staging.raw
+        # Not while a run of the version (or another fetch) writes the same staging folder.
+        with version_lock(staging.root, "mirror-catalog fetch"):
+            report = source.fetch_version(version, raw)
     except (MirrorError, SettingsError) as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from mirror_assets.cli.args import (
 from mirror_assets.config.settings import SettingsError
 from mirror_assets.errors import MirrorError, one_line
 from mirror_assets.state.staging import VersionStaging
+from mirror_assets.state.version_lock import version_lock
 from mirror_assets.store.destinations import bucket_for
 from mirror_assets.store.staged_publish import publish_staged
 
@@ -43,14 +44,17 @@ def publish_main(args: argparse.Namespace) -> int:
     version = args.catalog_version
     try:
         settings = settings_from_args(args)
-        built, report = publish_staged(
-            bucket_for(settings),
-            VersionStaging.of(settings.staging, version),
-            version,
-            settings.public_base_url,
-            allow_partial=settings.allow_partial,
-            dry_run=settings.dry_run,
-        )
+        staging = VersionStaging.of(settings.staging, version)
+        # Not while a run of the version (or another publish) uses the same staging folder.
+        with version_lock(staging.root, "mirror-catalog publish"):
+            built, report = publish_staged(
+                bucket_for(settings),
+                staging,
+                version,
+                settings.public_base_url,
+                allow_partial=settings.allow_partial,
+                dry_run=settings.dry_run,
+            )
     except (MirrorError, SettingsError) as exc:
         print(f"mirror-catalog: {exc}", file=sys.stderr)
         return 1
