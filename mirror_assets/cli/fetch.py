@@ -11,7 +11,6 @@ import logging
 import sys
 
 from mirror_assets.cli.args import add_version_argument, settings_from_args
-from mirror_assets.config.settings import SettingsError
 from mirror_assets.errors import MirrorError
 from mirror_assets.fetch.sources import open_source
 from mirror_assets.state.staging import VersionStaging
@@ -34,20 +33,16 @@ def fetch_main(args: argparse.Namespace) -> int:
     """Exit status: 0 fetched; 1 the version is missing, the source unreachable or a datastore
     left out (each printed as FAILED); 2 bad arguments."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        settings = settings_from_args(args)
-        source = open_source(settings)
-        version = args.catalog_version or newest_visible(source.list_versions())
-        if version is None:
-            raise MirrorError(source.describe(), "no catalog version found")
-        staging = VersionStaging.of(settings.staging, version)
-        raw = staging.raw
-        # Not while a run of the version (or another fetch) writes the same staging folder.
-        with version_lock(staging.root, "mirror-catalog fetch"):
-            report = source.fetch_version(version, raw)
-    except (MirrorError, SettingsError) as exc:
-        print(f"mirror-catalog: {exc}", file=sys.stderr)
-        return 1
+    settings = settings_from_args(args)
+    source = open_source(settings)
+    version = args.catalog_version or newest_visible(source.list_versions())
+    if version is None:
+        raise MirrorError(source.describe(), "no catalog version found")
+    staging = VersionStaging.of(settings.staging, version)
+    raw = staging.raw
+    # Not while a run of the version (or another fetch) writes the same staging folder.
+    with version_lock(staging.root, "mirror-catalog fetch"):
+        report = source.fetch_version(version, raw)
     for name in report.ignored:
         logging.warning(f"fetch: ignored unknown file source/{name}")
     print(

@@ -110,50 +110,40 @@ def _listed(versions: list[str], settings: Settings) -> list[str]:
 def list_main(args: argparse.Namespace) -> int:
     """Exit status: 0 listed; 1 the source (or the destination) could not be read."""
     configure_logging(getattr(args, "verbosity", 0))
-    try:
-        settings = settings_from_args(args)
-        versions = open_source(settings).list_versions()
-        print("\n".join(_listed(versions, settings) if args.dest else versions))
-        return 0
-    except (MirrorError, SettingsError) as exc:
-        print(f"mirror-catalog: {exc}", file=sys.stderr)
-        return 1
+    settings = settings_from_args(args)
+    versions = open_source(settings).list_versions()
+    print("\n".join(_listed(versions, settings) if args.dest else versions))
+    return 0
 
 
 def run_main(args: argparse.Namespace) -> int:
     if args.list:
         return list_main(args)
     configure_logging(args.verbosity)
-    try:
-        settings = settings_from_args(args)
-        source = open_source(settings)
-        versions = source.list_versions()
-        version = args.catalog_version or newest_visible(versions)
-        if version is None:
-            print(
-                f"mirror-catalog: no catalog version found at {source.describe()}", file=sys.stderr
-            )
-            return 1
-        if version not in versions:
-            print(
-                f"mirror-catalog: catalog version {version} not found: "
-                f"{source.version_location(version)} does not exist",
-                file=sys.stderr,
-            )
-            return 1
-        from mirror_assets.cli.run import run_version  # Dagster loads only to launch a run
-
-        return run_version(
-            settings,
-            version,
-            args.datastores,
-            args.allow_partial,
-            reuse=not args.no_reuse,
-            verbosity=args.verbosity,
-        )
-    except (MirrorError, SettingsError) as exc:
-        print(f"mirror-catalog: {exc}", file=sys.stderr)
+    settings = settings_from_args(args)
+    source = open_source(settings)
+    versions = source.list_versions()
+    version = args.catalog_version or newest_visible(versions)
+    if version is None:
+        print(f"mirror-catalog: no catalog version found at {source.describe()}", file=sys.stderr)
         return 1
+    if version not in versions:
+        print(
+            f"mirror-catalog: catalog version {version} not found: "
+            f"{source.version_location(version)} does not exist",
+            file=sys.stderr,
+        )
+        return 1
+    from mirror_assets.cli.run import run_version  # Dagster loads only to launch a run
+
+    return run_version(
+        settings,
+        version,
+        args.datastores,
+        args.allow_partial,
+        reuse=not args.no_reuse,
+        verbosity=args.verbosity,
+    )
 
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -212,4 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (MirrorError, SettingsError) as exc:
+        # Bad settings, an unreachable source, a held lock: one line, whatever the command.
+        print(f"mirror-catalog: {exc}", file=sys.stderr)
+        return 1

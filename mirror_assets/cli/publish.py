@@ -17,8 +17,7 @@ from mirror_assets.cli.args import (
     add_version_argument,
     settings_from_args,
 )
-from mirror_assets.config.settings import SettingsError
-from mirror_assets.errors import MirrorError, one_line
+from mirror_assets.errors import one_line
 from mirror_assets.state.staging import VersionStaging
 from mirror_assets.state.version_lock import version_lock
 from mirror_assets.store.destinations import bucket_for
@@ -42,9 +41,9 @@ def publish_main(args: argparse.Namespace) -> int:
     failed in the build; 2 bad arguments."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     version = args.catalog_version
+    settings = settings_from_args(args)
+    staging = VersionStaging.of(settings.staging, version)
     try:
-        settings = settings_from_args(args)
-        staging = VersionStaging.of(settings.staging, version)
         # Not while a run of the version (or another publish) uses the same staging folder.
         with version_lock(staging.root, "mirror-catalog publish"):
             built, report = publish_staged(
@@ -55,9 +54,6 @@ def publish_main(args: argparse.Namespace) -> int:
                 allow_partial=settings.allow_partial,
                 dry_run=settings.dry_run,
             )
-    except (MirrorError, SettingsError) as exc:
-        print(f"mirror-catalog: {exc}", file=sys.stderr)
-        return 1
     except (BotoCoreError, ClientError) as exc:
         print(f"mirror-catalog: {settings.dest}: {one_line(exc)}", file=sys.stderr)
         return 1

@@ -9,8 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mirror_assets.cli.args import add_destination_arguments, settings_from_args
 from mirror_assets.cli.output import print_table
-from mirror_assets.config.settings import SettingsError
-from mirror_assets.errors import MirrorError, one_line
+from mirror_assets.errors import one_line
 from mirror_assets.store.destinations import bucket_for
 from mirror_assets.store.status import HEADERS, NUMERIC, read_status
 
@@ -23,12 +22,8 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
 def status_main(args: argparse.Namespace) -> int:
     """Exit status: 0 the status was read (whatever it says); 1 the destination could not be
     read; 2 bad arguments."""
-    try:
-        settings = settings_from_args(args)
-        bucket = bucket_for(settings)
-    except (MirrorError, SettingsError) as exc:
-        print(f"mirror-catalog: {exc}", file=sys.stderr)
-        return 1
+    settings = settings_from_args(args)
+    bucket = bucket_for(settings)
     try:
         status = read_status(bucket)
     except (BotoCoreError, ClientError, ValueError) as exc:  # ValueError: unreadable JSON

@@ -8,8 +8,7 @@ import sys
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mirror_assets.cli.args import add_destination_arguments, settings_from_args, version_arg
-from mirror_assets.config.settings import SettingsError
-from mirror_assets.errors import MirrorError, one_line
+from mirror_assets.errors import one_line
 from mirror_assets.store.destinations import bucket_for
 from mirror_assets.store.verify import verify_archive, verify_root
 
@@ -31,20 +30,13 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
 def verify_main(args: argparse.Namespace) -> int:
     """Exit status: 0 whole (one summary line); 1 a problem (one line each on stdout, naming the
     key) or the destination could not be read; 2 bad arguments. Notes go to stderr."""
-    try:
-        settings = settings_from_args(args)
-        bucket = bucket_for(settings)
-    except (MirrorError, SettingsError) as exc:
-        print(f"mirror-catalog: {exc}", file=sys.stderr)
-        return 1
+    settings = settings_from_args(args)
+    bucket = bucket_for(settings)
     try:
         if args.catalog_version:
             report = verify_archive(bucket, args.catalog_version, settings.public_base_url)
         else:
             report = verify_root(bucket, settings.public_base_url)
-    except MirrorError as exc:
-        print(f"mirror-catalog: {exc}", file=sys.stderr)
-        return 1
     except (BotoCoreError, ClientError, ValueError) as exc:  # ValueError: unreadable JSON
         print(f"mirror-catalog: {settings.dest}: {one_line(exc)}", file=sys.stderr)
         return 1
