@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -18,6 +20,7 @@ from mirror_assets.files import tree_files
 from mirror_assets.state.staging import VersionStaging
 from mirror_assets.store.bucket import Bucket
 from mirror_assets.store.publish import archive_prefix
+from mirror_assets.store.transfers import run_all
 from mirror_assets.transforms.datastore import count_rows, read_schema
 from mirror_assets.transforms.layout import DatastoreLayout, choose_layout
 
@@ -136,12 +139,13 @@ def _key_of(url: str, public_base_url: str) -> str | None:
     return url[len(base) :] if url.startswith(base) else None
 
 
-def _catalog_file_target(bucket: Bucket, key: str, url: str, target: str) -> list[str]:
-    """`url` (for object `target`) names what the store holds: a hive folder of objects when it
-    ends in `/`, else one object."""
+def _catalog_file_target(
+    listed: Mapping[str, object], key: str, url: str, target: str
+) -> list[str]:
+    """`url` (for object `target`) names what the store holds (`listed`: a listing of the
+    target's folder): a hive folder of objects when it ends in `/`, else one object."""
     wanted_folder = target.endswith("/")
     target = target.rstrip("/")
-    listed = bucket.list(target)
     is_file = target in listed
     is_folder = any(k.startswith(target + "/") for k in listed)
     if (wanted_folder and is_folder) or (not wanted_folder and is_file):
@@ -155,10 +159,14 @@ def _catalog_file_target(bucket: Bucket, key: str, url: str, target: str) -> lis
 
 def catalog_file_problems(bucket: Bucket, public_base_url: str, spec_keys: list[str]) -> list[str]:
     """Each published spec's catalog_file is below the public base URL and names an object, or a
-    hive folder of objects with a URL ending in `/`, that exists in the store."""
+    hive folder of objects with a URL ending in `/`, that exists in the store. The specs are read
+    concurrently, and each folder their targets are in is listed once."""
+    with ThreadPoolExecutor(bucket.concurrency, thread_name_prefix="check") as pool:
+        specs = run_all(pool, "read", bucket.get_bytes, spec_keys)
+    listings: dict[str, Mapping[str, object]] = {}
     problems = []
     for key in spec_keys:
-        raw = bucket.get_bytes(key)
+        raw = specs[key]
         if raw is None:
             problems.append(f"{key}: spec not found in the store")
             continue
@@ -170,8 +178,12 @@ def catalog_file_problems(bucket: Bucket, public_base_url: str, spec_keys: list[
         target = _key_of(str(url), public_base_url)
         if target is None:
             problems.append(f"{key}: catalog_file {url} is not below {public_base_url}")
-        else:
-            problems += _catalog_file_target(bucket, key, str(url), target)
+            continue
+        folder = target.rstrip("/").rpartition("/")[0]
+        folder += "/" if folder else ""
+        if folder not in listings:
+            listings[folder] = bucket.list(folder)
+        problems += _catalog_file_target(listings[folder], key, str(url), target)
     return problems
 
 
