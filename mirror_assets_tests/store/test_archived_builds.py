@@ -4,9 +4,11 @@ against a listing, copies renamed to the datastore that takes them."""
 import json
 import logging
 
+import duckdb
 import pytest
 
 from mirror_assets.state.outcomes import Outcome, save_outcomes
+from mirror_assets.state.staging import VersionStaging
 from mirror_assets.store.archived_builds import (
     ArchivedBuild,
     ArchivedBuilds,
@@ -17,6 +19,11 @@ from mirror_assets.store.archived_builds import (
     taken_from_archive,
 )
 from mirror_assets.store.bucket import LocalBucket, StoredObject, md5_fingerprint
+from mirror_assets.store.invariants import (
+    built_layout_problems,
+    rows_preserved,
+    sidecars_match_rows,
+)
 from mirror_assets.store.manifest import ArchivedDatastore, Manifest
 
 PRINTS = {"specs": "s1", "sidecars": "c1", "partitioned": "p1"}
@@ -128,3 +135,54 @@ def test_an_unreadable_archive_only_means_building(caplog):
     with caplog.at_level(logging.WARNING):
         assert reuse("a", "c1") is None
     assert "archived versions not read" in caplog.text
+
+
+def _taken(tmp_path, objects, rows=5):
+    """A version whose datastore `a` was taken from an archived build of `old` with `objects`."""
+    version = VersionStaging(tmp_path / "v2025-02-01")
+    build = ArchivedBuild("v2025-01-01", "old", rows, PRINTS, objects)
+    for stage in ("sidecars", "partitioned"):
+        save_outcomes(version.status, stage, [build.outcome("a", stage)])
+    record_archived_builds(version.status, {"a": build})
+    version.raw_file("a", ".parquet").parent.mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT range AS x FROM range(5)) TO '{version.raw_file('a', '.parquet')}'"
+        )
+    return version
+
+
+HIVE = {"source/old.parquet/realm=atmos/data_0.parquet": StoredObject(1, "e")}
+
+
+@pytest.mark.parametrize(
+    ("objects", "partition_cols", "problem"),
+    [
+        (HIVE, ["realm"], None),
+        (HIVE, ["realm", "table"], "partition folders realm=atmos, expected realm=.../table=..."),
+        (HIVE, [], "expected a single parquet file"),
+        ({"source/old.parquet": StoredObject(1, "e")}, [], None),
+        ({"source/old.parquet": StoredObject(1, "e")}, ["realm"], "expected a hive-partitioned"),
+    ],
+)
+def test_the_layout_of_a_build_taken_from_the_archive_is_checked_on_its_keys(
+    tmp_path, objects, partition_cols, problem
+):
+    version = _taken(tmp_path, objects)
+    problems = built_layout_problems(version, "a", partition_cols)
+    if problem is None:
+        assert problems == []
+    else:
+        [found] = problems
+        assert found.startswith("versions/v2025-01-01/source/old.parquet") and problem in found
+
+
+def test_rows_of_a_build_taken_from_the_archive_are_the_manifests(tmp_path):
+    with duckdb.connect() as con:
+        assert rows_preserved(con, _taken(tmp_path / "a", HIVE), ["a"]) == []
+        assert sidecars_match_rows(con, _taken(tmp_path / "b", HIVE), ["a"]) == []
+        [wrong] = rows_preserved(con, _taken(tmp_path / "c", HIVE, rows=4), ["a"])
+    assert wrong == (
+        "versions/v2025-01-01/source/old.parquet: 4 rows recorded in the manifest of "
+        "v2025-01-01, source a.parquet has 5"
+    )
