@@ -135,7 +135,9 @@ def test_a_backfill_on_new_machines_copies_unchanged_datastores_from_the_archive
         uniqs.metadata[b"num_records"]
         == str(manifests[V2]["datastores"]["era5_rt52"]["rows"]).encode()
     )
-    assert "source/by473.parquet" in v2
+    # A reused datastore with no partition columns stays one object; the metacatalog is there.
+    assert "source/esmvaltool-obs-ct11.parquet" in v2 and "metacatalog.parquet" in v2
+    assert store.metacatalog_names(f"versions/{V2}/") == ALL_B
 
     # The reused datastores' objects are the archived build's, under this version's names.
     for name in (n for n in ALL_B if n != "by473"):
