@@ -119,8 +119,14 @@ class ArchivedBuilds:
     sidecars and partitioned fingerprints. (This version's own archive is not a donor: a run of
     a version on a new staging folder rebuilds what it selects, as before.)"""
 
-    def __init__(self, bucket: Bucket, version: str, workers: int = 8):
-        self.bucket = bucket
+    def __init__(
+        self,
+        bucket: Bucket,
+        version: str,
+        logger: logging.Logger | logging.LoggerAdapter = log,
+        workers: int = 8,
+    ):
+        self.bucket, self.logger = bucket, logger
         index = read_versions_index(bucket)
         others = [v["version"] for v in index.get("versions", []) if v["version"] != version]
         versions = newest_first(others)
@@ -156,12 +162,10 @@ class ArchivedBuilds:
             listing = self._listing(build.version)
             if build.objects and all(listing.get(k) == o for k, o in build.objects.items()):
                 return build
-            log.warning(
-                "archive: %s: the build of %s in %s with the same fingerprints differs from "
-                "its manifest (objects missing or with other ETags); not reusing it",
-                name,
-                build.name,
-                archive_prefix(build.version),
+            self.logger.warning(
+                f"archive: {name}: the build of {build.name} in {archive_prefix(build.version)} "
+                "with the same fingerprints differs from its manifest (objects missing or with "
+                "other ETags); not reusing it, rebuilding"
             )
         return None
 
@@ -208,6 +212,7 @@ def sidecars_from_archive(
     read: Callable[[], ArchivedBuilds],
     fingerprints: Callable[[str], dict[str, str]],
     found: dict[str, ArchivedBuild | None],
+    logger: logging.Logger | logging.LoggerAdapter = log,
 ) -> Reuse:
     """For the sidecars stage's `run_each`: `reuse(name, fingerprint)` takes datastore `name`
     from an archived build with the same sidecars and partitioned `fingerprints(name)` (recorded
@@ -222,7 +227,9 @@ def sidecars_from_archive(
                 try:
                     archive.append(read())
                 except Exception as exc:  # noqa: BLE001 - a missed reuse only costs a build
-                    log.warning("archive: archived versions not read (%s); building", one_line(exc))
+                    logger.warning(
+                        f"archive: archived versions not read ({one_line(exc)}); building"
+                    )
                     archive.append(None)
             return archive[0]
 

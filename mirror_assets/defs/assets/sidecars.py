@@ -75,9 +75,10 @@ def datastore_sidecars(
     reuse = first_reuse(
         reuser(version, "sidecars", sidecar_files, required=2, enabled=run_options.reuse),
         sidecars_from_archive(
-            lambda: ArchivedBuilds(object_store.bucket(), context.partition_key),
+            lambda: ArchivedBuilds(object_store.bucket(), context.partition_key, context.log),
             both_fingerprints,
             found,
+            context.log,
         ),
     )
 
