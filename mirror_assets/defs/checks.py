@@ -19,11 +19,11 @@ from mirror_assets.errors import MirrorError
 from mirror_assets.state.outcomes import healthy_names, load_outcomes
 from mirror_assets.state.staging import METACATALOG, VersionStaging
 from mirror_assets.store.invariants import (
+    built_layout_problems,
     catalog_file_problems,
     duplicate_names,
     empty_datastores,
     metacatalog_names,
-    partition_layout_problems,
     published_spec_keys,
     rows_preserved,
     sidecars_match_rows,
@@ -107,9 +107,7 @@ def partition_layout_matches(
     problems += [
         problem
         for name, layout in layouts.items()
-        for problem in partition_layout_problems(
-            version.built_datastore(name), layout.partition_columns
-        )
+        for problem in built_layout_problems(version, name, layout.partition_columns)
     ]
     return _result(problems, len(layouts))
 

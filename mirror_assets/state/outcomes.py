@@ -45,7 +45,9 @@ class Outcome:
 
     `fingerprint` identifies the inputs, code and settings an ok outcome was built from;
     `reused` marks an outcome carried over because that fingerprint had not changed;
-    `reused_from` names the version whose build of the same fingerprint was linked instead.
+    `reused_from` names the version whose build of the same fingerprint was linked instead;
+    `from_archive` says that build was not linked but is taken from that version's archive (the
+    staging folder holds no files of it; see store/archived_builds.py).
     """
 
     name: str
@@ -56,6 +58,7 @@ class Outcome:
     fingerprint: str = ""
     reused: bool = False
     reused_from: str = ""
+    from_archive: bool = False
 
 
 def environment_failure(exc: BaseException) -> str | None:

@@ -51,7 +51,8 @@ def builds_elsewhere(version: VersionStaging, stage: str) -> dict[str, Donor]:
             continue
         staging = VersionStaging(root / other)
         for outcome in load_outcomes(staging.status, stage):
-            if outcome.ok and outcome.fingerprint:
+            # A build taken from the archive left no files here to link.
+            if outcome.ok and outcome.fingerprint and not outcome.from_archive:
                 found.setdefault(outcome.fingerprint, Donor(staging, outcome))
     return found
 
@@ -99,5 +100,16 @@ def reuser(
             else:
                 dest.unlink(missing_ok=True)
         return replace(donor.outcome, name=name, reused=False, reused_from=donor.version)
+
+    return reuse
+
+
+def first_reuse(
+    *reusers: Callable[[str, str], Outcome | None],
+) -> Callable[[str, str], Outcome | None]:
+    """A `reuse` for `run_each` that asks each of `reusers` in turn; the first outcome wins."""
+
+    def reuse(name: str, fingerprint: str) -> Outcome | None:
+        return next((o for r in reusers if (o := r(name, fingerprint)) is not None), None)
 
     return reuse

@@ -18,6 +18,7 @@ import duckdb
 from mirror_assets.errors import MirrorError, one_line
 from mirror_assets.files import tree_files
 from mirror_assets.state.staging import VersionStaging
+from mirror_assets.store.archived_builds import ArchivedBuild, taken_from_archive
 from mirror_assets.store.bucket import Bucket
 from mirror_assets.store.publish import archive_prefix
 from mirror_assets.store.transfers import run_all
@@ -35,11 +36,22 @@ def _rows(con: duckdb.DuckDBPyConnection, path: Path, hive: bool = False) -> int
 def rows_preserved(
     con: duckdb.DuckDBPyConnection, version: VersionStaging, names: list[str]
 ) -> list[str]:
-    """The partitioned output of each datastore holds exactly the source's rows."""
+    """The partitioned output of each datastore holds exactly the source's rows. One taken from
+    an archived build is checked against the rows its version's manifest records (that build's
+    files are not here; the same check blocked its own publish)."""
     problems = []
+    archived = taken_from_archive(version.status, ("partitioned",))
     for name in names:
         src, dest = version.raw_file(name, ".parquet"), version.built_datastore(name)
         source_rows = _rows(con, src)
+        if name in archived:
+            build = archived[name]
+            if build.rows != source_rows:
+                problems.append(
+                    f"{_archived_key(build, '.parquet')}: {build.rows} rows recorded in the "
+                    f"manifest of {build.version}, source {src.name} has {source_rows}"
+                )
+            continue
         output_rows = _rows(con, dest, hive=dest.is_dir())
         if source_rows != output_rows:
             problems.append(f"{dest}: {output_rows} rows, source {src.name} has {source_rows}")
@@ -57,10 +69,21 @@ def _num_records_kv(con: duckdb.DuckDBPyConnection, uniqs: Path) -> str | None:
 def sidecars_match_rows(
     con: duckdb.DuckDBPyConnection, version: VersionStaging, names: list[str]
 ) -> list[str]:
-    """`_uniqs.parquet` num_records and `_metadata.json` num_records equal the source's rows."""
+    """`_uniqs.parquet` num_records and `_metadata.json` num_records equal the source's rows.
+    For sidecars taken from an archived build, the rows its version's manifest records do (their
+    num_records were checked when that build was published)."""
     problems = []
+    archived = taken_from_archive(version.status, ("sidecars",))
     for name in names:
         rows = _rows(con, version.raw_file(name, ".parquet"))
+        if name in archived:
+            build = archived[name]
+            if build.rows != rows:
+                problems.append(
+                    f"{_archived_key(build, '_uniqs.parquet')}: {build.rows} rows recorded in "
+                    f"the manifest of {build.version}, source has {rows} rows"
+                )
+            continue
         uniqs, metadata = version.uniqs(name), version.metadata_json(name)
         try:
             kv = _num_records_kv(con, uniqs)
@@ -109,6 +132,36 @@ def empty_datastores(
 ) -> list[str]:
     """The datastores among `names` whose fetched parquet holds no rows."""
     return [n for n in names if _rows(con, version.raw_file(n, ".parquet")) == 0]
+
+
+def _archived_key(build: ArchivedBuild, suffix: str) -> str:
+    return f"{archive_prefix(build.version)}source/{build.name}{suffix}"
+
+
+def built_layout_problems(
+    version: VersionStaging, name: str, partition_cols: list[str]
+) -> list[str]:
+    """`partition_layout_problems` of datastore `name`'s build: its local files, or, when it was
+    taken from an archived build, that build's objects as the manifest records them."""
+    build = taken_from_archive(version.status, ("partitioned",)).get(name)
+    if build is None:
+        return partition_layout_problems(version.built_datastore(name), partition_cols)
+    data = f"source/{build.name}.parquet"
+    keys = [k for k in build.objects if k == data or k.startswith(data + "/")]
+    where = _archived_key(build, ".parquet")
+    if not partition_cols:
+        return [] if keys == [data] else [f"{where}: expected a single parquet file"]
+    files = [k.removeprefix(data + "/") for k in keys if k != data]
+    if not files or data in keys:
+        return [f"{where}: expected a hive-partitioned folder by {', '.join(partition_cols)}"]
+    for relative in files:
+        folders = relative.split("/")[:-1]
+        if [unquote(part.partition("=")[0]) for part in folders] != partition_cols:
+            return [
+                f"{where}/{relative}: partition folders {'/'.join(folders) or '(none)'}, "
+                f"expected {'/'.join(c + '=...' for c in partition_cols)}"
+            ]
+    return []
 
 
 def partition_layout_problems(dest: Path, partition_cols: list[str]) -> list[str]:

@@ -36,7 +36,7 @@ from mirror_assets.store.manifest import (
     datastore_keys,
 )
 from mirror_assets.store.transfers import run_all
-from mirror_assets.transforms.specs import built_catalog_url, read_spec, with_catalog_file
+from mirror_assets.transforms.specs import public_catalog_url, read_spec, with_catalog_file
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,7 @@ def publish_version(
     carried: dict[str, ArchivedDatastore] | None = None,
     archive_listing: dict[str, StoredObject] | None = None,
     reuse: bool = True,
+    reused: dict[str, dict[str, tuple[str, StoredObject]]] | None = None,
 ) -> PublishReport:
     """Upload changed objects to `versions/<v>/`, verify, write the manifest, record, and promote
     if now current. With `dry_run`, only read the bucket and report what would be uploaded,
@@ -181,17 +182,26 @@ def publish_version(
     report = PublishReport(version, dry_run=dry_run)
     carried = carried or {}
     report.carried = sorted(carried)
+    reused = reused or {}
     tree = version_tree(build_dir, datastores)
+    tree |= {f"source/{n}.json": build_dir / "source" / f"{n}.json" for n in reused}
     if metacatalog_file is not None:
         tree[METACATALOG] = metacatalog_file
     prefix = archive_prefix(version)
+    copies = {prefix + k: source for objects in reused.values() for k, source in objects.items()}
+
+    def is_folder(name: str) -> bool:
+        if name in reused:
+            return any(k.startswith(f"source/{name}.parquet/") for k in reused[name])
+        return (build_dir / "source" / f"{name}.parquet").is_dir()
+
     # The archived specs point at the archived parquet beside them; the built ones at the root.
     payloads: dict[str, Payload] = {
         prefix + key: (
             _spec_bytes(
                 path,
-                built_catalog_url(
-                    public_base_url, build_dir / "source" / f"{_spec_name(key)}.parquet", prefix
+                public_catalog_url(
+                    public_base_url, _spec_name(key), prefix, folder=is_folder(_spec_name(key))
                 ),
             )
             if _is_spec(key)
@@ -200,6 +210,8 @@ def publish_version(
         for key, path in tree.items()
     }
     kept = {k: o for entry in carried.values() for k, o in entry.objects.items()}
+    # Promotion copies the reused objects from this version's archive, as the kept ones.
+    copied_or_kept = kept | {k.removeprefix(prefix): stored for k, (_, stored) in copies.items()}
     cache = FingerprintCache(fingerprint_cache, bucket.fingerprint_scheme, bucket.fingerprint)
     with ThreadPoolExecutor(bucket.concurrency, thread_name_prefix="publish") as pool:
         # Everything read up front, concurrently: the tasks below wait on these futures, which
@@ -217,7 +229,9 @@ def publish_version(
         root = None if hidden else pool.submit(_root_objects, bucket)
         try:
             try:
-                expected = _archive(bucket, pool, payloads, cache, setup, listing, donors, report)
+                expected = _archive(
+                    bucket, pool, payloads, copies, cache, setup, listing, donors, report
+                )
             except MirrorError:
                 # A bucket that cannot be set up fails every upload: report that, not a key.
                 if setup and setup.exception():
@@ -237,7 +251,9 @@ def publish_version(
                 bucket.delete(report.archive_deleted)
                 stored = bucket.list(prefix)
                 _verify(stored, expected)
-            manifest = _manifest(version, tree, datastores, records or {}, carried, stored)
+            keys = [*tree, *copied_or_kept]
+            built = [*datastores, *reused]
+            manifest = _manifest(version, keys, built, records or {}, carried, stored)
             if not dry_run and manifest.to_bytes() != stored_manifest.result():
                 # Written after the objects it names are verified, so it never names a
                 # missing one.
@@ -249,7 +265,7 @@ def publish_version(
                 "version": version,
                 "hidden": hidden,
                 "published": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-                "datastores": len(datastores) + len(carried),
+                "datastores": len(datastores) + len(reused) + len(carried),
                 "rows": rows,
                 "bytes": sum(fp.size for fp in expected.values()),
                 "promotable": promotable,
@@ -259,7 +275,15 @@ def publish_version(
             promote = bool(root) and report.current == version
             writes = (
                 _plan_promotion(
-                    pool, bucket, version, tree, kept, expected, root.result(), cache, report
+                    pool,
+                    bucket,
+                    version,
+                    tree,
+                    copied_or_kept,
+                    expected,
+                    root.result(),
+                    cache,
+                    report,
                 )
                 if promote
                 else {}
@@ -320,7 +344,7 @@ def _done(value: Any) -> Future:
 
 def _manifest(
     version: str,
-    tree: dict[str, Path],
+    keys: list[str],
     datastores: list[str],
     records: dict[str, ArchivedDatastore],
     carried: dict[str, ArchivedDatastore],
@@ -331,7 +355,7 @@ def _manifest(
     prefix = archive_prefix(version)
 
     def objects(name: str) -> dict[str, StoredObject]:
-        return {k: stored[prefix + k] for k in datastore_keys(name, tree) if prefix + k in stored}
+        return {k: stored[prefix + k] for k in datastore_keys(name, keys) if prefix + k in stored}
 
     built = {
         name: replace(records.get(name, ArchivedDatastore({})), objects=objects(name))
@@ -352,20 +376,25 @@ def _fingerprint(cache: FingerprintCache, bucket: Bucket, payload: Payload) -> F
     return cache.fingerprint(payload) if isinstance(payload, Path) else bucket.fingerprint(payload)
 
 
-def _largest_first(payloads: dict[str, Payload]) -> list[str]:
+def _largest_first(
+    payloads: dict[str, Payload], copies: dict[str, tuple[str, StoredObject]]
+) -> list[str]:
     """Big transfers start first, so the last ones to finish are small (a shorter tail)."""
 
     def size(key: str) -> int:
+        if key in copies:
+            return copies[key][1].size
         payload = payloads[key]
         return len(payload) if isinstance(payload, bytes) else payload.stat().st_size
 
-    return sorted(payloads, key=size, reverse=True)
+    return sorted([*payloads, *copies], key=size, reverse=True)
 
 
 def _archive(
     bucket: Bucket,
     pool: ThreadPoolExecutor,
     payloads: dict[str, Payload],
+    copies: dict[str, tuple[str, StoredObject]],
     cache: FingerprintCache,
     setup: Future | None,
     listing: Future,
@@ -374,13 +403,21 @@ def _archive(
 ) -> dict[str, Fingerprint]:
     """Fingerprint each object and, if the listing lacks it, copy it from another archived
     version that holds it or upload it, in one task per object, so hashing overlaps the
-    transfers; returns what the listing must show afterwards."""
+    transfers; the `copies` (key -> archived key and object) are copied from their archived
+    key. Returns what the listing must show afterwards."""
 
     def archive_one(key: str) -> tuple[Fingerprint, str | None]:
-        printed = _fingerprint(cache, bucket, payloads[key])
+        if key in copies:
+            source, stored = copies[key]
+            printed = Fingerprint(stored.size, frozenset({stored.etag}))
+            donor = source
+        else:
+            printed = _fingerprint(cache, bucket, payloads[key])
+            donor = None
         if printed.matches(listing.result().get(key)):
             return printed, None
-        donor = donors.result().find(printed) if donors and donors.result() else None
+        if donor is None and donors and donors.result():
+            donor = donors.result().find(printed)
         if not report.dry_run:
             if setup:
                 setup.result()  # the bucket exists before the first upload
@@ -390,7 +427,7 @@ def _archive(
                 bucket.put(key, payloads[key])
         return printed, donor or ""
 
-    done = run_all(pool, "upload", archive_one, _largest_first(payloads))
+    done = run_all(pool, "upload", archive_one, _largest_first(payloads, copies))
     report.uploaded = sorted(k for k, (_, how) in done.items() if how == "")
     report.copied = {k: how for k, (_, how) in sorted(done.items()) if how}
     report.copied_sizes = {k: done[k][0].size for k in report.copied}

@@ -13,7 +13,7 @@ out (entries that never had a datastore in the version's source/ are kept).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
@@ -28,6 +28,7 @@ from mirror_assets.state.outcomes import (
     version_picture,
 )
 from mirror_assets.state.staging import METACATALOG, VersionStaging
+from mirror_assets.store.archived_builds import ArchivedBuild, taken_from_archive
 from mirror_assets.store.bucket import Bucket, StoredObject
 from mirror_assets.store.manifest import (
     KEPT,
@@ -52,15 +53,18 @@ MISSING_CAUSE = "not built in this run and not in the archive"
 @dataclass(frozen=True)
 class PublishPlan:
     """Every datastore of the version: its state in each stage, including the publish stage
-    (ok: from the staging folder, archived: kept from the archive, missing), and what goes."""
+    (ok: from the staging folder, or copied from another version's archived build; archived:
+    kept from the archive; missing), and what goes."""
 
     picture: list[DatastoreStatus]
     publish: list[str]
     carried: dict[str, ArchivedDatastore]
+    # Built in this run by taking another archived version's build (no local files).
+    reused: dict[str, ArchivedBuild] = field(default_factory=dict)
 
     @property
     def healthy(self) -> list[str]:
-        return sorted([*self.publish, *self.carried])
+        return sorted([*self.publish, *self.carried, *self.reused])
 
     @property
     def failed(self) -> list[DatastoreStatus]:
@@ -98,6 +102,7 @@ def plan_publish(
     selected: Collection[str] | None,
     archived: dict[str, ArchivedDatastore],
     listing: dict[str, StoredObject],
+    from_archive: dict[str, ArchivedBuild] | None = None,
 ) -> PublishPlan:
     """Decide, for every datastore of the version, whether it is published from the staging
     folder, kept as archived, or missing.
@@ -105,7 +110,8 @@ def plan_publish(
     `picture`: the build stages' record; `at_source`: the datastores at the source (None when the
     fetch did not record them: every datastore built or archived counts); `selected`: the
     datastores this run worked on (None: all); `archived`: the archive's datastores, whose objects
-    must be in `listing` (keys relative to the version) to be kept.
+    must be in `listing` (keys relative to the version) to be kept; `from_archive`: the
+    datastores the build stages took from an archived build, published by copying it.
     """
     by_name = {d.name: d for d in picture}
     names = set(at_source) if at_source is not None else set(by_name) | set(archived)
@@ -114,12 +120,16 @@ def plan_publish(
     def covered(name: str) -> bool:
         return selected is None or name in selected
 
-    publish, carried, result = [], {}, []
+    from_archive = from_archive or {}
+    publish, carried, reused, result = [], {}, {}, []
     for name in sorted(names):
         status = by_name.get(name) or DatastoreStatus(name, dict.fromkeys(BUILD_STAGES, ""))
         built_here = name in by_name and status.ok
         if built_here and (covered(name) or name not in whole):
-            publish.append(name)
+            if name in from_archive:
+                reused[name] = from_archive[name]
+            else:
+                publish.append(name)
             state = "ok"
         elif name in whole:
             entry = archived[name]
@@ -138,7 +148,7 @@ def plan_publish(
         else:
             state = ""
         result.append(replace(status, stages={**status.stages, "publish": state}))
-    return PublishPlan(result, publish, carried)
+    return PublishPlan(result, publish, carried, reused)
 
 
 def read_archive(
@@ -172,7 +182,7 @@ def _records(staging: VersionStaging, plan: PublishPlan) -> dict[str, ArchivedDa
                 if o.get(name) and o[name].fingerprint
             },
         )
-        for name in plan.publish
+        for name in [*plan.publish, *plan.reused]
     }
 
 
@@ -201,7 +211,14 @@ def publish_staged(
         )
     at_source = staging.source_datastores()
     archived, listing = read_archive(bucket, version, at_source)
-    plan = plan_publish(version_picture(staging.status), at_source, selected, archived, listing)
+    plan = plan_publish(
+        version_picture(staging.status),
+        at_source,
+        selected,
+        archived,
+        listing,
+        taken_from_archive(staging.status),
+    )
     if not plan.healthy:
         raise VersionError(
             staging.status, f"no datastore of {version} was built or archived, nothing published"
@@ -227,6 +244,7 @@ def publish_staged(
         carried=plan.carried,
         archive_listing={prefix + k: o for k, o in listing.items()},
         reuse=reuse,
+        reused={name: build.copies_for(name) for name, build in plan.reused.items()},
     )
     if not dry_run:
         save_outcomes(staging.status, "publish", plan.outcomes())

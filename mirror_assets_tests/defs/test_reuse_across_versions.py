@@ -33,8 +33,8 @@ def _rewrite(src: Path, dest: Path, keep: str) -> None:
         con.execute(f"COPY ({rows}) TO '{dest}' (FORMAT parquet)")
 
 
-@pytest.fixture
-def three_versions(sample_catalog: Path) -> Path:
+def make_three_versions(sample_catalog: Path) -> Path:
+    """V1, V2 (by473 loses a row) and V3 (extra added, era5_rt52 dropped) from the sample."""
     base = sample_catalog / VERSION_B
     for version in (V1, V2, V3):
         shutil.copytree(base, sample_catalog / version)
@@ -51,6 +51,11 @@ def three_versions(sample_catalog: Path) -> Path:
     for suffix in (".parquet", ".json"):
         (v3 / f"era5_rt52{suffix}").unlink()
     return sample_catalog
+
+
+@pytest.fixture
+def three_versions(sample_catalog: Path) -> Path:
+    return make_three_versions(sample_catalog)
 
 
 def _states(result, asset: str) -> dict[str, str]:

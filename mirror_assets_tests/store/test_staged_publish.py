@@ -1,6 +1,7 @@
 """Which datastores a publish takes from the staging folder, keeps from the archive, or misses."""
 
 from mirror_assets.state.outcomes import BUILD_STAGES, DatastoreStatus
+from mirror_assets.store.archived_builds import ArchivedBuild
 from mirror_assets.store.bucket import StoredObject
 from mirror_assets.store.manifest import KEPT, ArchivedDatastore
 from mirror_assets.store.staged_publish import MISSING_CAUSE, plan_publish
@@ -96,3 +97,13 @@ def test_a_datastore_gone_from_the_source_is_dropped():
 def test_without_a_recorded_source_every_built_or_archived_datastore_counts():
     plan = plan_publish([built("a")], None, None, {"b": archived("b")}, listing("b"))
     assert plan.publish == ["a"] and list(plan.carried) == ["b"]
+
+
+def test_a_datastore_taken_from_an_archived_build_is_published_by_copying_it():
+    build = ArchivedBuild("v2025-01-01", "b", 4, {}, {"source/b.parquet": StoredObject(9, "e")})
+    plan = plan_publish(
+        [built("a"), built("b", rows=4)], ["a", "b"], None, {}, {}, from_archive={"b": build}
+    )
+    assert plan.publish == ["a"] and plan.reused == {"b": build}
+    assert plan.healthy == ["a", "b"] and states(plan) == {"a": "ok", "b": "ok"}
+    assert plan.total_rows == 5 + 4

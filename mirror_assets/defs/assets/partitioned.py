@@ -3,18 +3,19 @@ import time
 from collections.abc import Callable
 
 import dagster as dg
-import duckdb
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
+from mirror_assets.defs.assets.fingerprints import PARTITIONED_CODE_VERSION, partitioned_fingerprint
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
-from mirror_assets.state.digests import input_fingerprint, load_input_digests
+from mirror_assets.state.digests import load_input_digests
 from mirror_assets.state.outcomes import healthy_names, run_stage
-from mirror_assets.state.reuse import reuser
+from mirror_assets.state.reuse import first_reuse, reuser
+from mirror_assets.store.archived_builds import partitioned_from_archive, taken_from_archive
 from mirror_assets.transforms.datastore import DatastoreSchema, read_schema
 from mirror_assets.transforms.layout import DatastoreLayout
 from mirror_assets.transforms.partitioning import (
@@ -36,7 +37,7 @@ METRICS = {
     "plan": str,
     "seconds": float,
 }
-CODE_VERSION = "3"
+CODE_VERSION = PARTITIONED_CODE_VERSION
 
 
 @dg.asset(
@@ -62,25 +63,23 @@ def partitioned_datastores(
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
+    # Datastores whose sidecars were taken from an archived build: taken from it here too.
+    archived = taken_from_archive(version.status, ("sidecars",))
+
     def fingerprint(name: str) -> str:
-        shaping = {
-            "partition_columns": mirror_settings.partition_columns(name),
-            "single_file_max_records": mirror_settings.single_file_max_records,
-            "sort_column_count": mirror_settings.sort_column_count,
-            "row_group_size": mirror_settings.row_group_size,
-            "duckdb": duckdb.__version__,
-        }
-        return input_fingerprint(digests, [f"source/{name}.parquet"], stage, CODE_VERSION, shaping)
+        return partitioned_fingerprint(digests, mirror_settings, name)
 
     def rows(name: str) -> int:
         # Counted by the sidecar stage; a datastore it has not counted is not written anyway.
+        if name in archived:
+            return archived[name].rows or 0
         try:
             return int(json.loads(version.metadata_json(name).read_text())["num_records"])
         except (OSError, ValueError, KeyError, TypeError):
             return 0
 
     names = [p.stem for p in (version.raw / "source").glob("*.parquet")]
-    total = sum(rows(n) for n in names)
+    total = sum(rows(n) for n in names if n not in archived)
     with (
         stop_on_full_disk(stage, version.root),
         staging.duckdb(context.partition_key) as con,
@@ -106,6 +105,8 @@ def partitioned_datastores(
         # their writers' slots, in the order the stage submits them: the largest first.
         shapes: dict[str, tuple[DatastoreSchema, DatastoreLayout, list[str]] | Exception] = {}
         for name in healthy_names(version.status, upstream):
+            if name in archived:
+                continue
             try:
                 shapes[name] = shape(name)
             except Exception as exc:  # noqa: BLE001 - raised again as this datastore's failure
@@ -116,7 +117,7 @@ def partitioned_datastores(
         queued: dict[str, list[Reservation]] = {}
 
         def queue(name: str) -> Callable[[], None]:
-            writers = writers_for(rows(name), total, threads)
+            writers = 0 if name in archived else writers_for(rows(name), total, threads)
             queued[name] = [slots.reserve(1, priority=writers) for _ in range(writers)]
 
             def done() -> None:
@@ -175,11 +176,14 @@ def partitioned_datastores(
             workers=threads,
             cost=rows,
             on_submit=queue,
-            reuse=reuser(
-                version,
-                stage,
-                lambda v, name: [v.built_datastore(name)],
-                enabled=run_options.reuse,
+            reuse=first_reuse(
+                partitioned_from_archive(archived),
+                reuser(
+                    version,
+                    stage,
+                    lambda v, name: [v.built_datastore(name)],
+                    enabled=run_options.reuse,
+                ),
             ),
         )
     return dg.MaterializeResult(

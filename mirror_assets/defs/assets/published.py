@@ -68,7 +68,8 @@ def published_catalog(
         context.log.info(f"dry run: would {action}")
     context.log.info(
         f"publish{' (dry run)' if report.dry_run else ''}: {key} to {object_store.describe()}: "
-        f"{len(built.publish)} datastores built, {len(built.carried)} kept as archived, "
+        f"{len(built.publish)} datastores built, {len(built.reused)} copied from archived "
+        f"builds, {len(built.carried)} kept as archived, "
         f"{len(built.failed)} failed or missing; "
         f"{len(report.uploaded)} objects uploaded, {len(report.copied)} copied from other "
         f"versions ({report.bytes_copied} bytes not uploaded), {report.unchanged} unchanged; "
@@ -97,6 +98,7 @@ def published_catalog(
             "bytes_not_uploaded": report.bytes_copied,
             "reused_from_other_versions": dg.MetadataValue.md(reuse_summary(report)),
             "datastores_built": len(built.publish),
+            "datastores_copied_from_archive": len(built.reused),
             "datastores_kept_as_archived": ", ".join(sorted(built.carried)),
             "datastores_missing": ", ".join(built.missing),
             "manifest_url": dg.MetadataValue.url(

@@ -2,24 +2,34 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
+from mirror_assets.defs.assets.fingerprints import (
+    SIDECARS_CODE_VERSION,
+    partitioned_fingerprint,
+    sidecars_fingerprint,
+)
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import RunOptions, StagingArea
+from mirror_assets.defs.resources import MirrorSettings, ObjectStore, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
-from mirror_assets.state.digests import input_fingerprint, load_input_digests
+from mirror_assets.state.digests import load_input_digests
 from mirror_assets.state.outcomes import run_stage
-from mirror_assets.state.reuse import reuser
+from mirror_assets.state.reuse import first_reuse, reuser
 from mirror_assets.state.staging import VersionStaging
+from mirror_assets.store.archived_builds import (
+    ArchivedBuild,
+    ArchivedBuilds,
+    record_archived_builds,
+    sidecars_from_archive,
+)
 from mirror_assets.transforms.duck import one_thread_per_statement
 from mirror_assets.transforms.sidecars import write_sidecars
 from mirror_assets.transforms.write_plans import WriterSlots
 
 METRICS = {"rows": int, "project_id": str, "columns": int, "seconds": float}
-CODE_VERSION = "3"
+CODE_VERSION = SIDECARS_CODE_VERSION
 
 
 def sidecar_files(version: VersionStaging, name: str) -> list[Path]:
@@ -37,24 +47,41 @@ def sidecar_files(version: VersionStaging, name: str) -> list[Path]:
     pool="duckdb",
 )
 def datastore_sidecars(
-    context: dg.AssetExecutionContext, staging: StagingArea, run_options: RunOptions
+    context: dg.AssetExecutionContext,
+    staging: StagingArea,
+    run_options: RunOptions,
+    mirror_settings: MirrorSettings,
+    object_store: ObjectStore,
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
     key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore
-    gets empty value lists, num_records 0 and a null project_id."""
+    gets empty value lists, num_records 0 and a null project_id. A datastore built with the same
+    inputs and shaping for another version is linked from the staging folder, or else taken from
+    the destination's archive of that version (nothing written here; the publish copies it)."""
     start = time.perf_counter()
     stage = stage_of(context.asset_key)
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
 
     def fingerprint(name: str) -> str:
-        return input_fingerprint(
-            digests,
-            [f"source/{name}.parquet"],
-            stage,
-            CODE_VERSION,
-            {"duckdb": duckdb.__version__},
-        )
+        return sidecars_fingerprint(digests, name)
+
+    def both_fingerprints(name: str) -> dict[str, str]:
+        return {
+            "sidecars": fingerprint(name),
+            "partitioned": partitioned_fingerprint(digests, mirror_settings, name),
+        }
+
+    found: dict[str, ArchivedBuild | None] = {}
+    reuse = first_reuse(
+        reuser(version, stage, sidecar_files, required=2, enabled=run_options.reuse),
+        sidecars_from_archive(
+            lambda: ArchivedBuilds(object_store.bucket(), context.partition_key, context.log),
+            both_fingerprints,
+            found,
+            context.log,
+        ),
+    )
 
     def outputs_present(name: str) -> bool:
         return version.uniqs(name).is_file() and version.metadata_json(name).is_file()
@@ -94,8 +121,11 @@ def datastore_sidecars(
             outputs_present=outputs_present,
             workers=threads,
             cost=version.raw_bytes,
-            reuse=reuser(version, stage, sidecar_files, required=2, enabled=run_options.reuse),
+            reuse=reuse if run_options.reuse else None,
         )
+    record_archived_builds(
+        version.status, {o.name: found.get(o.name) if o.from_archive else None for o in this_run}
+    )
     return dg.MaterializeResult(
         metadata={
             **outcome_metadata(recorded, METRICS, this_run=this_run),

@@ -11,7 +11,8 @@ from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.state.digests import input_fingerprint, load_input_digests
 from mirror_assets.state.outcomes import run_stage
-from mirror_assets.transforms.specs import built_catalog_url, rewrite_spec
+from mirror_assets.store.archived_builds import taken_from_archive
+from mirror_assets.transforms.specs import built_catalog_url, public_catalog_url, rewrite_spec
 
 CODE_VERSION = "2"
 
@@ -37,9 +38,14 @@ def datastore_specs(
     stage = stage_of(context.asset_key)
     version = staging.version(context.partition_key)
     digests = load_input_digests(version.status)
+    # Datastores taken from an archived build: their layout is that build's, not a local file's.
+    archived = taken_from_archive(version.status)
 
     def url(name: str) -> str:
-        return built_catalog_url(mirror_settings.public_base_url, version.built_datastore(name))
+        base = mirror_settings.public_base_url
+        if name in archived:
+            return public_catalog_url(base, name, folder=archived[name].is_folder)
+        return built_catalog_url(base, version.built_datastore(name))
 
     def rewrite(name: str) -> dict:
         rewrite_spec(version.raw_file(name, ".json"), version.built_spec(name), url(name))
