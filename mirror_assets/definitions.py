@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -98,6 +100,26 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
+# Settings handed over by `mirror-catalog`, which loads this code location in its own process.
+_handed_over: Settings | None = None
+
+
+@contextmanager
+def settings_handed_over(settings: Settings | None) -> Iterator[None]:
+    """Within the block, `defs()` builds the code location from `settings` instead of loading
+    them (None: it loads them): `mirror-catalog` parsed them from its flags once, and runs the
+    job in this process (code_location.py). Process-wide, not per thread: Dagster may load the
+    location on another thread."""
+    global _handed_over
+    previous, _handed_over = _handed_over, settings
+    try:
+        yield
+    finally:
+        _handed_over = previous
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions(load_settings())
+    """The code location, from the handed-over settings or else `load_settings()` (shipped
+    config < $MIRROR_CONFIG < MIRROR_* variables), as `dg dev` and the daemon load it."""
+    return build_definitions(_handed_over or load_settings())

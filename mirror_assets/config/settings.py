@@ -12,7 +12,7 @@ from typing import Any
 SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "mirror.toml"
 SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "sample" / "catalog"
 
-# Environment variables read by the Dagster code location (the CLI sets them from its flags).
+# Environment variables overriding single keys (for `dg dev` and operators; the CLI has flags).
 ENV_OVERRIDES = {
     "MIRROR_SOURCE": "source",
     "MIRROR_DEST": "dest",
