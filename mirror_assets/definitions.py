@@ -16,17 +16,14 @@ from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.resources import (
     CatalogSource,
     LocalCatalogSource,
-    LocalObjectStore,
     MirrorSettings,
-    ObjectStore,
     RunOptions,
-    S3ObjectStore,
     SftpCatalogSource,
     StagingArea,
 )
 from mirror_assets.defs.sensors import build_new_versions_sensor
 from mirror_assets.fetch.sftp.ssh_config import is_sftp_url, parse_sftp_url
-from mirror_assets.store.s3 import is_s3_url, parse_s3_url
+from mirror_assets.store.destinations import object_store_for
 
 
 def sftp_catalog_source(settings: Settings) -> SftpCatalogSource:
@@ -47,25 +44,7 @@ def catalog_source_for(settings: Settings) -> CatalogSource:
     return LocalCatalogSource(root=str(Path(settings.source_location).resolve()))
 
 
-def object_store_for(settings: Settings) -> ObjectStore:
-    if is_s3_url(settings.dest):
-        bucket, prefix = parse_s3_url(settings.dest)
-        s3 = settings.s3
-        return S3ObjectStore(
-            bucket_name=bucket,
-            prefix=prefix,
-            endpoint_url=s3.endpoint_url,
-            region=s3.region,
-            concurrency=s3.concurrency,
-            multipart_threshold_mib=s3.multipart_threshold_mib,
-            part_size_mib=s3.part_size_mib,
-            max_attempts=s3.max_attempts,
-            dry_run=settings.dry_run,
-        )
-    return LocalObjectStore(root=str(Path(settings.dest).resolve()), dry_run=settings.dry_run)
-
-
-def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "catalog_source": catalog_source_for(settings),
         "object_store": object_store_for(settings),

@@ -213,7 +213,7 @@ def metacatalog_matches_datastores(
 def catalog_files_exist(
     context: dg.AssetCheckExecutionContext,
     staging: StagingArea,
-    object_store: ObjectStore,
+    object_store: dg.ResourceParam[ObjectStore],
     mirror_settings: MirrorSettings,
 ) -> dg.AssetCheckResult:
     """Every published spec's catalog_file points at an object that exists in the store: in the

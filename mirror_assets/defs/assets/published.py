@@ -36,7 +36,7 @@ from mirror_assets.store.staged_publish import publish_staged
 def published_catalog(
     context: dg.AssetExecutionContext,
     staging: StagingArea,
-    object_store: ObjectStore,
+    object_store: dg.ResourceParam[ObjectStore],
     mirror_settings: MirrorSettings,
     run_options: RunOptions,
 ) -> dg.MaterializeResult:

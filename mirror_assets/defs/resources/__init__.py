@@ -5,13 +5,9 @@ from mirror_assets.defs.resources.catalog_sources import (
     LocalCatalogSource,
     SftpCatalogSource,
 )
-from mirror_assets.defs.resources.object_stores import (
-    LocalObjectStore,
-    ObjectStore,
-    S3ObjectStore,
-)
 from mirror_assets.defs.resources.run_options import RunOptions
 from mirror_assets.defs.resources.staging import MirrorSettings, StagingArea
+from mirror_assets.store.destinations import LocalObjectStore, ObjectStore, S3ObjectStore
 
 __all__ = [
     "CatalogSource",
