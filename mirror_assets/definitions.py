@@ -16,10 +16,9 @@ from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.resources import (
     CatalogSource,
     LocalCatalogSource,
-    MirrorSettings,
     RunOptions,
     SftpCatalogSource,
-    StagingArea,
+    staging_resource,
 )
 from mirror_assets.defs.sensors import build_new_versions_sensor
 from mirror_assets.fetch.sftp.ssh_config import is_sftp_url, parse_sftp_url
@@ -48,18 +47,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "catalog_source": catalog_source_for(settings),
         "object_store": object_store_for(settings),
-        "staging": StagingArea(
-            root=str(Path(settings.staging).resolve()),
-            duckdb_memory_limit=settings.duckdb_memory_limit,
-            duckdb_threads=settings.duckdb_threads,
-        ),
-        "mirror_settings": MirrorSettings(
-            public_base_url=settings.public_base_url,
-            row_group_size=settings.row_group_size,
-            sort_column_count=settings.sort_column_count,
-            single_file_max_records=settings.single_file_max_records,
-            partitions=settings.partitions,
-        ),
+        "staging": staging_resource(settings),
+        "mirror_settings": settings,
         # Run-scoped: a run's config (launchpad or mirror-catalog flags) overrides these.
         "run_options": RunOptions(allow_partial=settings.allow_partial),
     }

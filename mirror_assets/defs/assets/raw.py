@@ -44,7 +44,7 @@ def unknown_selected(report: FetchReport, scope: RunScope) -> list[str]:
 def raw_catalog(
     context: dg.AssetExecutionContext,
     catalog_source: CatalogSource,
-    staging: StagingArea,
+    staging: dg.ResourceParam[StagingArea],
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """The catalog version as published on Gadi, fetched into the local staging folder.

@@ -37,7 +37,9 @@ def sidecar_files(version: VersionStaging, name: str) -> list[Path]:
     pool="duckdb",
 )
 def datastore_sidecars(
-    context: dg.AssetExecutionContext, staging: StagingArea, run_options: RunOptions
+    context: dg.AssetExecutionContext,
+    staging: dg.ResourceParam[StagingArea],
+    run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
     key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore
