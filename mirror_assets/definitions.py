@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
-from pathlib import Path
 
 import dagster as dg
 
@@ -13,39 +11,17 @@ from mirror_assets.config.settings import Settings, load_settings
 from mirror_assets.defs.assets import mirror_assets
 from mirror_assets.defs.checks import mirror_checks
 from mirror_assets.defs.jobs import mirror_catalog_job
-from mirror_assets.defs.resources import (
-    CatalogSource,
-    LocalCatalogSource,
-    RunOptions,
-    SftpCatalogSource,
-    staging_resource,
-)
+from mirror_assets.defs.resources import RunOptions, staging_resource
 from mirror_assets.defs.sensors import build_new_versions_sensor
-from mirror_assets.fetch.sftp.ssh_config import is_sftp_url, parse_sftp_url
+from mirror_assets.fetch.sources import open_source
 from mirror_assets.store.destinations import object_store_for
 
 
-def sftp_catalog_source(settings: Settings) -> SftpCatalogSource:
-    """An `sftp://[user@]host[:port]/base/path` source with the `[sftp]` settings."""
-    url = parse_sftp_url(settings.source)
-    return SftpCatalogSource(
-        host=url.host,
-        port=url.port,
-        username=url.user,
-        base_path=url.base_path,
-        **asdict(settings.sftp),
-    )
-
-
-def catalog_source_for(settings: Settings) -> CatalogSource:
-    if is_sftp_url(settings.source):
-        return sftp_catalog_source(settings)
-    return LocalCatalogSource(root=str(Path(settings.source_location).resolve()))
-
-
 def build_resources(settings: Settings) -> dict[str, object]:
+    """The resources, from `settings` or their parts as they are: the same source and store
+    objects the commands without Dagster open (fetch/sources.py, store/destinations.py)."""
     return {
-        "catalog_source": catalog_source_for(settings),
+        "catalog_source": open_source(settings),
         "object_store": object_store_for(settings),
         "staging": staging_resource(settings),
         "mirror_settings": settings,

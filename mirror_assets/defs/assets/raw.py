@@ -43,7 +43,7 @@ def unknown_selected(report: FetchReport, scope: RunScope) -> list[str]:
 )
 def raw_catalog(
     context: dg.AssetExecutionContext,
-    catalog_source: CatalogSource,
+    catalog_source: dg.ResourceParam[CatalogSource],
     staging: dg.ResourceParam[StagingArea],
     run_options: RunOptions,
 ) -> dg.MaterializeResult:

@@ -6,23 +6,15 @@ declared twice: `catalog_source` (fetch/sources.py), `object_store` (store/desti
 `staging` (a StagingArea holding its version's lock during a run), `mirror_settings` (Settings).
 """
 
-from mirror_assets.defs.resources.catalog_sources import (
-    CatalogSource,
-    LocalCatalogSource,
-    SftpCatalogSource,
-)
 from mirror_assets.defs.resources.run_options import RunOptions
 from mirror_assets.defs.resources.staging import StagingArea, staging_resource
-from mirror_assets.store.destinations import LocalObjectStore, ObjectStore, S3ObjectStore
+from mirror_assets.fetch.sources import CatalogSource
+from mirror_assets.store.destinations import ObjectStore
 
 __all__ = [
     "CatalogSource",
-    "LocalCatalogSource",
-    "LocalObjectStore",
     "ObjectStore",
     "RunOptions",
-    "S3ObjectStore",
-    "SftpCatalogSource",
     "StagingArea",
     "staging_resource",
 ]
