@@ -29,7 +29,9 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from generate_fetch_version import VERSION, generate  # noqa: E402
 
-from mirror_assets.defs.resources import SftpCatalogSource  # noqa: E402
+from mirror_assets.config.settings import SftpSettings  # noqa: E402
+from mirror_assets.fetch.sftp.source import SftpSource  # noqa: E402
+from mirror_assets.fetch.sftp.ssh_config import SftpUrl  # noqa: E402
 from mirror_assets_tests.ssh_servers import OpenSshServer, SshKeys, sshd_unavailable  # noqa: E402
 
 ALIAS = "bench-sshd"
@@ -77,8 +79,9 @@ def main() -> int:
     try:
         keys.trust(server.port)
         ssh_config = keys.ssh_config(ALIAS, server.port)
-        source = SftpCatalogSource(host=ALIAS, ssh_config=str(ssh_config), base_path=str(catalog))
-        sftp = source.client()
+        sftp = SftpSource(
+            SftpUrl(ALIAS, None, None, str(catalog)), SftpSettings(ssh_config=str(ssh_config))
+        )
         rsync_dest, raw = work / "rsync", work / "staging" / VERSION / "raw"
         remote = f"{ALIAS}:{catalog / VERSION}/"
         rsync_walls, fetch_walls = [], []
@@ -132,9 +135,9 @@ def main() -> int:
         "unchanged_cli_fetch_s": round(cli_wall, 3),
         "identical": identical,
         "settings": {
-            "max_transfers": source.max_transfers,
-            "block_size": source.block_size,
-            "max_requests": source.max_requests,
+            "max_transfers": sftp.settings.max_transfers,
+            "block_size": sftp.settings.block_size,
+            "max_requests": sftp.settings.max_requests,
         },
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "walls": {"rsync": rsync_walls, "fetch": fetch_walls, "unchanged": unchanged_walls},

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 
@@ -11,74 +11,20 @@ from mirror_assets.config.settings import Settings, load_settings
 from mirror_assets.defs.assets import mirror_assets
 from mirror_assets.defs.checks import mirror_checks
 from mirror_assets.defs.jobs import mirror_catalog_job
-from mirror_assets.defs.resources import (
-    CatalogSource,
-    LocalCatalogSource,
-    LocalObjectStore,
-    MirrorSettings,
-    ObjectStore,
-    RunOptions,
-    S3ObjectStore,
-    SftpCatalogSource,
-    StagingArea,
-)
+from mirror_assets.defs.resources import RunOptions, staging_resource
 from mirror_assets.defs.sensors import build_new_versions_sensor
-from mirror_assets.fetch.sftp.ssh_config import is_sftp_url, parse_sftp_url
-from mirror_assets.store.s3 import is_s3_url, parse_s3_url
+from mirror_assets.fetch.sources import open_source
+from mirror_assets.store.destinations import object_store_for
 
 
-def sftp_catalog_source(settings: Settings) -> SftpCatalogSource:
-    """An `sftp://[user@]host[:port]/base/path` source with the `[sftp]` settings."""
-    url = parse_sftp_url(settings.source)
-    return SftpCatalogSource(
-        host=url.host,
-        port=url.port,
-        username=url.user,
-        base_path=url.base_path,
-        **asdict(settings.sftp),
-    )
-
-
-def catalog_source_for(settings: Settings) -> CatalogSource:
-    if is_sftp_url(settings.source):
-        return sftp_catalog_source(settings)
-    return LocalCatalogSource(root=str(Path(settings.source_location).resolve()))
-
-
-def object_store_for(settings: Settings) -> ObjectStore:
-    if is_s3_url(settings.dest):
-        bucket, prefix = parse_s3_url(settings.dest)
-        s3 = settings.s3
-        return S3ObjectStore(
-            bucket_name=bucket,
-            prefix=prefix,
-            endpoint_url=s3.endpoint_url,
-            region=s3.region,
-            concurrency=s3.concurrency,
-            multipart_threshold_mib=s3.multipart_threshold_mib,
-            part_size_mib=s3.part_size_mib,
-            max_attempts=s3.max_attempts,
-            dry_run=settings.dry_run,
-        )
-    return LocalObjectStore(root=str(Path(settings.dest).resolve()), dry_run=settings.dry_run)
-
-
-def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+def build_resources(settings: Settings) -> dict[str, object]:
+    """The resources, from `settings` or their parts as they are: the same source and store
+    objects the commands without Dagster open (fetch/sources.py, store/destinations.py)."""
     return {
-        "catalog_source": catalog_source_for(settings),
+        "catalog_source": open_source(settings),
         "object_store": object_store_for(settings),
-        "staging": StagingArea(
-            root=str(Path(settings.staging).resolve()),
-            duckdb_memory_limit=settings.duckdb_memory_limit,
-            duckdb_threads=settings.duckdb_threads,
-        ),
-        "mirror_settings": MirrorSettings(
-            public_base_url=settings.public_base_url,
-            row_group_size=settings.row_group_size,
-            sort_column_count=settings.sort_column_count,
-            single_file_max_records=settings.single_file_max_records,
-            partitions=settings.partitions,
-        ),
+        "staging": staging_resource(settings),
+        "mirror_settings": settings,
         # Run-scoped: a run's config (launchpad or mirror-catalog flags) overrides these.
         "run_options": RunOptions(allow_partial=settings.allow_partial),
     }
@@ -98,6 +44,26 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
+# Settings handed over by `mirror-catalog`, which loads this code location in its own process.
+_handed_over: Settings | None = None
+
+
+@contextmanager
+def settings_handed_over(settings: Settings | None) -> Iterator[None]:
+    """Within the block, `defs()` builds the code location from `settings` instead of loading
+    them (None: it loads them): `mirror-catalog` parsed them from its flags once, and runs the
+    job in this process (code_location.py). Process-wide, not per thread: Dagster may load the
+    location on another thread."""
+    global _handed_over
+    previous, _handed_over = _handed_over, settings
+    try:
+        yield
+    finally:
+        _handed_over = previous
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions(load_settings())
+    """The code location, from the handed-over settings or else `load_settings()` (shipped
+    config < $MIRROR_CONFIG < MIRROR_* variables), as `dg dev` and the daemon load it."""
+    return build_definitions(_handed_over or load_settings())

@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mirror_assets.config.settings import SAMPLE_CATALOG
-from mirror_assets.defs.resources import SftpCatalogSource
+from mirror_assets.config.settings import SAMPLE_CATALOG, SftpSettings
+from mirror_assets.fetch.sftp.source import SftpSource
+from mirror_assets.fetch.sftp.ssh_config import SftpUrl
 from mirror_assets_tests.ssh_servers import (
     AsyncsshServer,
     OpenSshServer,
@@ -92,15 +93,13 @@ class CatalogServer:
     ssh_config: Path
     log: ServerLog | None = None
 
-    def source(self, **overrides) -> SftpCatalogSource:
-        settings = {
-            "host": self.alias,
-            "ssh_config": str(self.ssh_config),
-            "base_path": self.base_path,
-            "backoff_seconds": 0.05,
-            **overrides,
-        }
-        return SftpCatalogSource(**settings)
+    def source(
+        self, port: int | None = None, base_path: str | None = None, **overrides
+    ) -> SftpSource:
+        """The catalog source at this server, with `[sftp]` settings `overrides`."""
+        address = SftpUrl(self.alias, port, None, base_path or self.base_path)
+        settings = {"ssh_config": str(self.ssh_config), "backoff_seconds": 0.05, **overrides}
+        return SftpSource(address, SftpSettings(**settings))
 
     @property
     def url(self) -> str:

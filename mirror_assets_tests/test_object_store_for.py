@@ -3,8 +3,7 @@
 import pytest
 
 from mirror_assets.config.settings import SettingsError, load_settings
-from mirror_assets.definitions import object_store_for
-from mirror_assets.defs.resources import LocalObjectStore, S3ObjectStore
+from mirror_assets.store.destinations import LocalObjectStore, S3ObjectStore, object_store_for
 
 
 def test_s3_destination_with_endpoint_from_the_environment(tmp_path):
@@ -17,13 +16,14 @@ def test_s3_destination_with_endpoint_from_the_environment(tmp_path):
     )
     store = object_store_for(settings)
     assert isinstance(store, S3ObjectStore)
-    assert (store.bucket_name, store.prefix, store.concurrency, store.region) == (
+    location = store.location
+    assert (location.bucket, location.prefix, location.concurrency, location.region) == (
         "access-nri-intake-catalog",
         "mirror",
         4,
         "nectar",
     )
-    assert store.endpoint_url == "https://object-store.rc.nectar.org.au"
+    assert location.endpoint_url == "https://object-store.rc.nectar.org.au"
     assert store.describe() == (
         "s3://access-nri-intake-catalog/mirror at https://object-store.rc.nectar.org.au"
     )

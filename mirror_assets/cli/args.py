@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 
 from mirror_assets.config.settings import Settings, load_settings
 from mirror_assets.state.versions import InvalidVersionError, parse_version
@@ -93,7 +92,9 @@ def add_s3_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    settings = load_settings(
+    """The settings every command works with; `run` hands them to the code location in process
+    (code_location.py), so they are loaded once."""
+    return load_settings(
         args.config,
         overrides={
             "source": args.source,
@@ -104,17 +105,3 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             "dry_run": getattr(args, "dry_run", None) or None,
         },
     )
-    # The code location reads the same settings, so runs re-executed from the UI match this one.
-    if args.config:
-        os.environ["MIRROR_CONFIG"] = os.path.abspath(args.config)
-    for var, value in {
-        "MIRROR_SOURCE": settings.source,
-        "MIRROR_DEST": settings.dest,
-        "MIRROR_STAGING": settings.staging,
-        "MIRROR_PUBLIC_BASE_URL": settings.public_base_url,
-        "MIRROR_S3_ENDPOINT_URL": settings.s3.endpoint_url,
-        "MIRROR_DRY_RUN": "1" if settings.dry_run else "0",
-    }.items():
-        if value:
-            os.environ[var] = value
-    return settings

@@ -151,8 +151,7 @@ def run_version(
     `datastores` limits the run to those datastores; `allow_partial` overrides the setting;
     `verbosity` (-1, 0, 1) sets what Dagster prints: errors, log lines, or every event. The
     run belongs to the code location's `mirror_catalog` job (the UI lists it there with its
-    partition and can re-execute it); the code location builds its resources from the
-    environment `_settings` prepared from the same flags.
+    partition and can re-execute it); the code location is built from `settings`.
     """
     # The staging lock guards against another process using this staging folder; the instance
     # knows of runs elsewhere (the daemon's queue, another staging folder). VersionLockHeld is a
@@ -184,6 +183,7 @@ def run_version(
                 "loggers": {"console": {"config": {"log_level": DAGSTER_LOG_LEVELS[verbosity]}}},
             },
             on_event=progress_listener(progress),
+            settings=settings,
         )
     version_table, stage_tables = _datastore_tables(result)
     if verbosity >= 0:

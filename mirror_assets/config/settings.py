@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mirror_assets.transforms.layout import DatastoreLayout, choose_layout
+
 SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "mirror.toml"
 SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "sample" / "catalog"
 
-# Environment variables read by the Dagster code location (the CLI sets them from its flags).
+# Environment variables overriding single keys (for `dg dev` and operators; the CLI has flags).
 ENV_OVERRIDES = {
     "MIRROR_SOURCE": "source",
     "MIRROR_DEST": "dest",
@@ -83,6 +85,9 @@ class S3Settings:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything configurable (config/mirror.toml), loaded once by `load_settings`; the code
+    location's resources take it, or its parts, as they are."""
+
     source: str
     dest: str
     staging: str
@@ -106,6 +111,16 @@ class Settings:
     def source_location(self) -> str:
         """The source, with the bundled sample catalog standing in for an empty value."""
         return self.source or str(SAMPLE_CATALOG)
+
+    def partition_columns(self, name: str) -> list[str]:
+        """The partition table's columns for `name` (the datastore may lack some)."""
+        return list(self.partitions.get(name, []))
+
+    def layout(self, name: str, columns: Collection[str], rows: int) -> DatastoreLayout:
+        """How datastore `name`, with `columns` and `rows` rows, is written."""
+        return choose_layout(
+            self.partition_columns(name), columns, rows, self.single_file_max_records
+        )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -9,12 +9,13 @@ and an experiment whose output is not there yet has an empty datastore.
 
 import dagster as dg
 
+from mirror_assets.config.settings import Settings
 from mirror_assets.defs.assets.common import stage_of
 from mirror_assets.defs.assets.metacatalog import metacatalog
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.published import published_catalog
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
-from mirror_assets.defs.resources import MirrorSettings, ObjectStore, StagingArea
+from mirror_assets.defs.resources import ObjectStore, StagingArea
 from mirror_assets.errors import MirrorError
 from mirror_assets.state.outcomes import healthy_names, load_outcomes
 from mirror_assets.state.staging import METACATALOG, VersionStaging
@@ -65,7 +66,7 @@ def _checked(
 
 @dg.asset_check(asset=partitioned_datastores, blocking=True)
 def rows_preserved_per_datastore(
-    context: dg.AssetCheckExecutionContext, staging: StagingArea
+    context: dg.AssetCheckExecutionContext, staging: dg.ResourceParam[StagingArea]
 ) -> dg.AssetCheckResult:
     """Each partitioned output holds exactly as many rows as its source datastore."""
     version, names = _checked(context, staging)
@@ -74,7 +75,7 @@ def rows_preserved_per_datastore(
 
 
 def _source_layouts(
-    context: dg.AssetCheckExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+    context: dg.AssetCheckExecutionContext, staging: StagingArea, mirror_settings: Settings
 ) -> tuple[dict[str, DatastoreLayout], list[str]]:
     """The layout each partitioned datastore must have, decided again from its fetched parquet;
     and a problem for each one that cannot be read."""
@@ -97,7 +98,9 @@ def _source_layouts(
 
 @dg.asset_check(asset=partitioned_datastores, blocking=True)
 def partition_layout_matches(
-    context: dg.AssetCheckExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+    context: dg.AssetCheckExecutionContext,
+    staging: dg.ResourceParam[StagingArea],
+    mirror_settings: dg.ResourceParam[Settings],
 ) -> dg.AssetCheckResult:
     """Each datastore is written as its layout says: a hive folder by exactly the partition
     table's columns it has when it holds more than single_file_max_records rows, otherwise a
@@ -114,7 +117,9 @@ def partition_layout_matches(
 
 @dg.asset_check(asset=partitioned_datastores)
 def partition_columns_present(
-    context: dg.AssetCheckExecutionContext, staging: StagingArea, mirror_settings: MirrorSettings
+    context: dg.AssetCheckExecutionContext,
+    staging: dg.ResourceParam[StagingArea],
+    mirror_settings: dg.ResourceParam[Settings],
 ) -> dg.AssetCheckResult:
     """Every column the partition table names for a datastore is in it. A warning: a datastore
     that lacks one is partitioned by the others it has (upstream renames columns)."""
@@ -139,7 +144,7 @@ def partition_columns_present(
 
 @dg.asset_check(asset=datastore_sidecars, blocking=True)
 def sidecar_num_records_match_rows(
-    context: dg.AssetCheckExecutionContext, staging: StagingArea
+    context: dg.AssetCheckExecutionContext, staging: dg.ResourceParam[StagingArea]
 ) -> dg.AssetCheckResult:
     """`_uniqs.parquet` num_records and `_metadata.json` num_records equal the source's rows."""
     version, names = _checked(context, staging)
@@ -149,7 +154,7 @@ def sidecar_num_records_match_rows(
 
 @dg.asset_check(asset=datastore_sidecars)
 def datastores_not_empty(
-    context: dg.AssetCheckExecutionContext, staging: StagingArea
+    context: dg.AssetCheckExecutionContext, staging: dg.ResourceParam[StagingArea]
 ) -> dg.AssetCheckResult:
     """Every datastore holds rows. A warning: an experiment whose output is not there yet has an
     empty datastore, published with empty uniqs and a null project_id."""
@@ -173,7 +178,7 @@ def _metacatalog_names(
 
 @dg.asset_check(asset=metacatalog, blocking=True)
 def metacatalog_names_unique(
-    context: dg.AssetCheckExecutionContext, staging: StagingArea
+    context: dg.AssetCheckExecutionContext, staging: dg.ResourceParam[StagingArea]
 ) -> dg.AssetCheckResult:
     """The restructured metacatalog has one row per name."""
     _, names = _metacatalog_names(context, staging)
@@ -183,7 +188,7 @@ def metacatalog_names_unique(
 
 @dg.asset_check(asset=metacatalog)
 def metacatalog_matches_datastores(
-    context: dg.AssetCheckExecutionContext, staging: StagingArea
+    context: dg.AssetCheckExecutionContext, staging: dg.ResourceParam[StagingArea]
 ) -> dg.AssetCheckResult:
     """Every metacatalog name has a datastore pair in source/, and every pair a metacatalog entry.
 
@@ -210,9 +215,9 @@ def metacatalog_matches_datastores(
 @dg.asset_check(asset=published_catalog)
 def catalog_files_exist(
     context: dg.AssetCheckExecutionContext,
-    staging: StagingArea,
-    object_store: ObjectStore,
-    mirror_settings: MirrorSettings,
+    staging: dg.ResourceParam[StagingArea],
+    object_store: dg.ResourceParam[ObjectStore],
+    mirror_settings: dg.ResourceParam[Settings],
 ) -> dg.AssetCheckResult:
     """Every published spec's catalog_file points at an object that exists in the store: in the
     version's archive, and at the root when the version is current."""

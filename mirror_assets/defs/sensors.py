@@ -30,7 +30,7 @@ def build_new_versions_sensor(
         ),
     )
     def new_catalog_versions(
-        context: dg.SensorEvaluationContext, catalog_source: CatalogSource
+        context: dg.SensorEvaluationContext, catalog_source: dg.ResourceParam[CatalogSource]
     ) -> dg.SensorResult:
         """Lists versions at the catalog source, registers new ones as `catalog_version`
         partitions and requests a `mirror_catalog` run for each new non-hidden one.

@@ -24,7 +24,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from mirror_assets.config.settings import SettingsError
+from mirror_assets.config.settings import S3Settings, SettingsError
 from mirror_assets.store.access import open_to_readers
 from mirror_assets.store.bucket import (
     Fingerprint,
@@ -56,6 +56,21 @@ class S3Location:
     max_attempts: int = 5
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+
+    @classmethod
+    def of(cls, url: str, s3: S3Settings) -> S3Location:
+        """`s3://bucket[/prefix]`, reached as the `[s3]` settings say."""
+        bucket, prefix = parse_s3_url(url)
+        return cls(
+            bucket=bucket,
+            prefix=prefix,
+            endpoint_url=s3.endpoint_url or None,
+            region=s3.region or None,
+            concurrency=s3.concurrency,
+            multipart_threshold=s3.multipart_threshold_mib * MIB,
+            part_size=s3.part_size_mib * MIB,
+            max_attempts=s3.max_attempts,
+        )
 
     @property
     def url(self) -> str:

@@ -12,8 +12,8 @@ from mirror_assets.definitions import build_resources
 from mirror_assets.defs.assets import mirror_assets
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import LocalObjectStore, ObjectStore
 from mirror_assets.state.outcomes import run_each
+from mirror_assets.store.destinations import LocalObjectStore, ObjectStore
 
 VERSION = "v2025-01-29"
 

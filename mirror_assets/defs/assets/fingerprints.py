@@ -4,7 +4,7 @@ version. Both stages need both: a build is taken from the archive only when both
 
 import duckdb
 
-from mirror_assets.defs.resources import MirrorSettings
+from mirror_assets.config.settings import Settings
 from mirror_assets.state.digests import InputDigest, input_fingerprint
 
 # Bump when a stage's output would change for the same input (also the assets' code_version).
@@ -22,9 +22,7 @@ def sidecars_fingerprint(digests: dict[str, InputDigest], name: str) -> str:
     )
 
 
-def partitioned_fingerprint(
-    digests: dict[str, InputDigest], settings: MirrorSettings, name: str
-) -> str:
+def partitioned_fingerprint(digests: dict[str, InputDigest], settings: Settings, name: str) -> str:
     shaping = {
         "partition_columns": settings.partition_columns(name),
         "single_file_max_records": settings.single_file_max_records,

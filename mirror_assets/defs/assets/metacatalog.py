@@ -36,7 +36,9 @@ def _preview(con, path) -> str:
     code_version="1",
     pool="duckdb",
 )
-def metacatalog(context: dg.AssetExecutionContext, staging: StagingArea) -> dg.MaterializeResult:
+def metacatalog(
+    context: dg.AssetExecutionContext, staging: dg.ResourceParam[StagingArea]
+) -> dg.MaterializeResult:
     """metacatalog.parquet restructured to one row per datastore name, ordered by name.
 
     model/realm/frequency/variable are the sorted distinct union of the name's rows;

@@ -4,13 +4,14 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from mirror_assets.config.settings import Settings
 from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
 from mirror_assets.defs.assets.fingerprints import PARTITIONED_CODE_VERSION, partitioned_fingerprint
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.assets.sidecars import datastore_sidecars
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
+from mirror_assets.defs.resources import RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.state.digests import load_input_digests
 from mirror_assets.state.outcomes import healthy_names, run_stage
@@ -51,8 +52,8 @@ CODE_VERSION = PARTITIONED_CODE_VERSION
 )
 def partitioned_datastores(
     context: dg.AssetExecutionContext,
-    staging: StagingArea,
-    mirror_settings: MirrorSettings,
+    staging: dg.ResourceParam[StagingArea],
+    mirror_settings: dg.ResourceParam[Settings],
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """Each datastore rewritten sorted by its 3 lowest-cardinality columns in 10k-row row groups:

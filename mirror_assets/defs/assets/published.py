@@ -2,6 +2,7 @@ import time
 
 import dagster as dg
 
+from mirror_assets.config.settings import Settings
 from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of
 from mirror_assets.defs.assets.metacatalog import metacatalog
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
@@ -14,7 +15,7 @@ from mirror_assets.defs.metadata import (
     version_table,
 )
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import MirrorSettings, ObjectStore, RunOptions, StagingArea
+from mirror_assets.defs.resources import ObjectStore, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient, stop_on_full_disk
 from mirror_assets.state.outcomes import STAGES
 from mirror_assets.state.staging import METACATALOG
@@ -35,9 +36,9 @@ from mirror_assets.store.staged_publish import publish_staged
 )
 def published_catalog(
     context: dg.AssetExecutionContext,
-    staging: StagingArea,
-    object_store: ObjectStore,
-    mirror_settings: MirrorSettings,
+    staging: dg.ResourceParam[StagingArea],
+    object_store: dg.ResourceParam[ObjectStore],
+    mirror_settings: dg.ResourceParam[Settings],
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """The version published to the object store under versions/<version>/ with its

@@ -43,8 +43,8 @@ def unknown_selected(report: FetchReport, scope: RunScope) -> list[str]:
 )
 def raw_catalog(
     context: dg.AssetExecutionContext,
-    catalog_source: CatalogSource,
-    staging: StagingArea,
+    catalog_source: dg.ResourceParam[CatalogSource],
+    staging: dg.ResourceParam[StagingArea],
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """The catalog version as published on Gadi, fetched into the local staging folder.

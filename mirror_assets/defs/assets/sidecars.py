@@ -3,6 +3,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from mirror_assets.config.settings import Settings
 from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
 from mirror_assets.defs.assets.fingerprints import (
     SIDECARS_CODE_VERSION,
@@ -12,7 +13,7 @@ from mirror_assets.defs.assets.fingerprints import (
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import MirrorSettings, ObjectStore, RunOptions, StagingArea
+from mirror_assets.defs.resources import ObjectStore, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.state.digests import load_input_digests
 from mirror_assets.state.outcomes import run_stage
@@ -48,10 +49,10 @@ def sidecar_files(version: VersionStaging, name: str) -> list[Path]:
 )
 def datastore_sidecars(
     context: dg.AssetExecutionContext,
-    staging: StagingArea,
+    staging: dg.ResourceParam[StagingArea],
     run_options: RunOptions,
-    mirror_settings: MirrorSettings,
-    object_store: ObjectStore,
+    mirror_settings: dg.ResourceParam[Settings],
+    object_store: dg.ResourceParam[ObjectStore],
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
     key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore

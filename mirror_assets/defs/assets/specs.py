@@ -2,12 +2,13 @@ import time
 
 import dagster as dg
 
+from mirror_assets.config.settings import Settings
 from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
 from mirror_assets.defs.assets.partitioned import partitioned_datastores
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import MirrorSettings, RunOptions, StagingArea
+from mirror_assets.defs.resources import RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.state.digests import input_fingerprint, load_input_digests
 from mirror_assets.state.outcomes import run_stage
@@ -27,8 +28,8 @@ CODE_VERSION = "2"
 )
 def datastore_specs(
     context: dg.AssetExecutionContext,
-    staging: StagingArea,
-    mirror_settings: MirrorSettings,
+    staging: dg.ResourceParam[StagingArea],
+    mirror_settings: dg.ResourceParam[Settings],
     run_options: RunOptions,
 ) -> dg.MaterializeResult:
     """Each esm-datastore's ESM collection JSON with catalog_file set to its public parquet URL:

@@ -1,26 +1,20 @@
-"""Resources for every outside edge, each with a local implementation for the embedded default."""
+"""Resources for every outside edge, each built from the one Settings (definitions.py).
 
-from mirror_assets.defs.resources.catalog_sources import (
-    CatalogSource,
-    LocalCatalogSource,
-    SftpCatalogSource,
-)
-from mirror_assets.defs.resources.object_stores import (
-    LocalObjectStore,
-    ObjectStore,
-    S3ObjectStore,
-)
+Only `run_options` is a ConfigurableResource, set per run; the others are plain objects built from
+the settings or their parts (assets take them as `dg.ResourceParam[...]`), so no field is
+declared twice: `catalog_source` (fetch/sources.py), `object_store` (store/destinations.py),
+`staging` (a StagingArea holding its version's lock during a run), `mirror_settings` (Settings).
+"""
+
 from mirror_assets.defs.resources.run_options import RunOptions
-from mirror_assets.defs.resources.staging import MirrorSettings, StagingArea
+from mirror_assets.defs.resources.staging import StagingArea, staging_resource
+from mirror_assets.fetch.sources import CatalogSource
+from mirror_assets.store.destinations import ObjectStore
 
 __all__ = [
     "CatalogSource",
-    "LocalCatalogSource",
-    "LocalObjectStore",
-    "MirrorSettings",
     "ObjectStore",
     "RunOptions",
-    "S3ObjectStore",
-    "SftpCatalogSource",
     "StagingArea",
+    "staging_resource",
 ]

@@ -6,11 +6,11 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncssh
 
+from mirror_assets.config.settings import SftpSettings
 from mirror_assets.errors import MirrorError, one_line
 from mirror_assets.fetch.sftp.ssh_config import PASSPHRASE_ENV, SshEndpoint, connect_options
 
@@ -38,22 +38,14 @@ _TRANSIENT_ERRORS = (
 )
 
 
-@dataclass(frozen=True)
-class TransferOptions:
-    """How hard to push one connection, and how patiently to retry it."""
+# Not settings: a doubling backoff stops growing here, and an idle connection is probed this often.
+MAX_BACKOFF_SECONDS = 30.0
+KEEPALIVE_INTERVAL = 15.0
 
-    max_transfers: int = 8
-    block_size: int = 0  # bytes per read request; 0 = the server's maximum
-    max_requests: int = 32  # read requests in flight per file
-    attempts: int = 6
-    backoff_seconds: float = 0.5
-    max_backoff_seconds: float = 30.0
-    connect_timeout: float = 30.0
-    keepalive_interval: float = 15.0
 
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait before retry number `attempt` (1-based): doubling, capped."""
-        return min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
+def backoff(backoff_seconds: float, attempt: int, cap: float = MAX_BACKOFF_SECONDS) -> float:
+    """Seconds to wait before retry number `attempt` (1-based): doubling, capped."""
+    return min(backoff_seconds * 2 ** (attempt - 1), cap)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -146,9 +138,9 @@ def _key_error(endpoint: SshEndpoint, exc: Exception) -> MirrorError:
 class SftpSession:
     """An SFTP client over one SSH connection; `run()` retries on a fresh connection."""
 
-    def __init__(self, endpoint: SshEndpoint, options: TransferOptions):
+    def __init__(self, endpoint: SshEndpoint, settings: SftpSettings):
         self.endpoint = endpoint
-        self.options = options
+        self.settings = settings
         self.connections_opened = 0
         self._lock = asyncio.Lock()
         self._generation = 0
@@ -174,8 +166,8 @@ class SftpSession:
                 try:
                     self._conn = await asyncssh.connect(
                         **connect_options(self.endpoint),
-                        connect_timeout=self.options.connect_timeout,
-                        keepalive_interval=self.options.keepalive_interval,
+                        connect_timeout=self.settings.connect_timeout,
+                        keepalive_interval=KEEPALIVE_INTERVAL,
                         keepalive_count_max=3,
                     )
                     self._sftp = await self._conn.start_sftp_client()
@@ -207,19 +199,19 @@ class SftpSession:
                 if not is_transient(exc):
                     raise
                 attempt += 1
-                if attempt >= self.options.attempts:
+                if attempt >= self.settings.attempts:
                     raise MirrorError(
                         f"sftp://{self.endpoint.display}{what}",
                         f"gave up after {attempt} attempt{'s' if attempt > 1 else ''}: "
                         f"{one_line(exc)}",
                     ) from None
-                delay = self.options.backoff(attempt)
+                delay = backoff(self.settings.backoff_seconds, attempt)
                 log.warning(
                     "SFTP %s: %s; retry %d of %d in %.1fs",
                     what,
                     one_line(exc),
                     attempt,
-                    self.options.attempts - 1,
+                    self.settings.attempts - 1,
                     delay,
                 )
                 if generation is not None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import posixpath
+from functools import cached_property
 from pathlib import Path
 
 import asyncssh
 
+from mirror_assets.config.settings import SftpSettings
 from mirror_assets.errors import MirrorError, VersionError, one_line
 from mirror_assets.fetch.inventory import DATASTORE_SUFFIXES, Problem, classify_source_files
 from mirror_assets.fetch.local import VersionNotFoundError
 from mirror_assets.fetch.plan import FetchReport, RemoteFile, is_current, prune_stale
-from mirror_assets.fetch.sftp.session import SftpSession, TransferOptions
-from mirror_assets.fetch.sftp.ssh_config import SshEndpoint
+from mirror_assets.fetch.sftp.session import SftpSession
+from mirror_assets.fetch.sftp.ssh_config import SftpUrl, SshEndpoint, resolve_endpoint
 from mirror_assets.fetch.sftp.transfer import download
 from mirror_assets.state.staging import METACATALOG
 from mirror_assets.state.versions import newest_first
@@ -52,14 +54,32 @@ async def _scan(session: SftpSession, path: str, kind: int) -> dict[str, asyncss
 
 
 class SftpSource:
-    """A catalog root (a folder of version folders) on an SSH server."""
+    """A catalog root (a folder of version folders) at `address`, on an SSH server reached and
+    transferred from as the `[sftp]` settings say; `address.host` may be a `~/.ssh/config` alias.
 
-    def __init__(
-        self, endpoint: SshEndpoint, base_path: str, options: TransferOptions | None = None
-    ):
-        self.endpoint = endpoint
-        self.base_path = base_path.rstrip("/") or "/"
-        self.options = options or TransferOptions()
+    Keys come from the ssh agent, IdentityFile or `identity_file`; host keys are checked against
+    known_hosts unless `insecure_skip_host_key_check` is set (logged as a warning).
+    """
+
+    def __init__(self, address: SftpUrl, settings: SftpSettings | None = None):
+        self.address = address
+        self.settings = settings or SftpSettings()
+        self.base_path = address.base_path.rstrip("/") or "/"
+
+    @cached_property
+    def endpoint(self) -> SshEndpoint:
+        """The server as the SSH config resolves it: on first use, so that a code location
+        naming an SFTP source loads without reading any SSH file."""
+        sftp = self.settings
+        return resolve_endpoint(
+            self.address.host,
+            port=self.address.port,
+            user=self.address.user,
+            ssh_config=sftp.ssh_config or None,
+            identity_file=sftp.identity_file or None,
+            known_hosts=sftp.known_hosts or None,
+            insecure=sftp.insecure_skip_host_key_check,
+        )
 
     def url(self, version: str | None = None, relpath: str | None = None) -> str:
         """Where a version (or a file in it) is, as an `sftp://` URL for messages."""
@@ -84,7 +104,7 @@ class SftpSource:
         return asyncio.run(self._fetch_version(version, Path(raw_dir), only))
 
     async def _list_versions(self) -> list[str]:
-        async with SftpSession(self.endpoint, self.options) as session:
+        async with SftpSession(self.endpoint, self.settings) as session:
             folders = await _scan(session, self.base_path, _DIRECTORY)
         if folders is None:
             raise MirrorError(self.url(), "catalog source folder not found")
@@ -94,7 +114,7 @@ class SftpSource:
         self, version: str, raw_dir: Path, only: set[str] | None
     ) -> FetchReport:
         version_path = posixpath.join(self.base_path, version)
-        async with SftpSession(self.endpoint, self.options) as session:
+        async with SftpSession(self.endpoint, self.settings) as session:
             top = await _scan(session, version_path, _REGULAR)
             if top is None:
                 raise VersionNotFoundError(
@@ -137,7 +157,7 @@ class SftpSource:
         self, session: SftpSession, version: str, pending: list[RemoteFile], raw_dir: Path
     ) -> tuple[dict[str, int], dict[str, str]]:
         """Transfer `pending` concurrently: ({relpath: bytes read}, {relpath: cause of failure})."""
-        limit = asyncio.Semaphore(self.options.max_transfers)
+        limit = asyncio.Semaphore(self.settings.max_transfers)
         received: dict[str, int] = {}
         failures: dict[str, str] = {}
 
@@ -154,8 +174,8 @@ class SftpSource:
                             remote_path,
                             remote,
                             dest,
-                            self.options.block_size,
-                            self.options.max_requests,
+                            self.settings.block_size,
+                            self.settings.max_requests,
                         ),
                     )
                 except (asyncssh.SFTPError, OSError) as exc:

@@ -7,10 +7,11 @@ import os
 import asyncssh
 import pytest
 
-from mirror_assets.defs.resources import SftpCatalogSource
+from mirror_assets.config.settings import SftpSettings
 from mirror_assets.errors import MirrorError, VersionError
 from mirror_assets.fetch.local import VersionNotFoundError, fetch_local_version
-from mirror_assets.fetch.sftp.ssh_config import PASSPHRASE_ENV
+from mirror_assets.fetch.sftp.source import SftpSource
+from mirror_assets.fetch.sftp.ssh_config import PASSPHRASE_ENV, SftpUrl
 from mirror_assets_tests.ssh_servers import KEY_PASSPHRASE, SshKeys, ssh_agent_unavailable
 
 pytestmark = pytest.mark.slow
@@ -166,12 +167,9 @@ def gadi_home(catalog_server, tmp_path, monkeypatch):
 
 
 def gadi_source(server):
-    return SftpCatalogSource(
-        host="xp65_ci-dm",
-        ssh_config="~/.ssh/config",
-        base_path=server.base_path,
-        backoff_seconds=0.05,
-        attempts=2,
+    return SftpSource(
+        SftpUrl("xp65_ci-dm", None, None, server.base_path),
+        SftpSettings(ssh_config="~/.ssh/config", backoff_seconds=0.05, attempts=2),
     )
 
 

@@ -3,7 +3,7 @@ import os
 import pytest
 
 from mirror_assets.fetch.plan import RemoteFile
-from mirror_assets.fetch.sftp.session import TransferOptions, is_transient
+from mirror_assets.fetch.sftp.session import backoff, is_transient
 from mirror_assets.fetch.sftp.transfer import _Prefix, part_path, resumable_prefix
 
 
@@ -33,8 +33,7 @@ def test_a_part_file_is_resumed_only_when_stamped_with_the_source_mtime(tmp_path
 
 
 def test_backoff_doubles_up_to_the_cap():
-    options = TransferOptions(backoff_seconds=0.5, max_backoff_seconds=3)
-    assert [options.backoff(n) for n in range(1, 6)] == [0.5, 1, 2, 3, 3]
+    assert [backoff(0.5, n, cap=3) for n in range(1, 6)] == [0.5, 1, 2, 3, 3]
 
 
 @pytest.mark.parametrize(
