@@ -93,7 +93,7 @@ def ours(
         concurrency=concurrency,
     )
     report = publish_version(
-        S3Bucket(location), tree, version, names, BASE, rows=0, fingerprint_cache=cache
+        S3Bucket(location), tree, version, names, BASE, rows=0, etag_cache=cache
     )
     return time.perf_counter() - start, report
 
@@ -154,7 +154,7 @@ def main() -> None:
                 wall, hidden = ours(endpoint, c, tree, names, args.concurrency, None, "." + VERSION)
                 results["archive"].append(wall)
                 assert len(hidden.uploaded) == count and not hidden.promoted
-                cache = Path(tmp) / f"{a}.fingerprints.json"  # as the pipeline keeps per version
+                cache = Path(tmp) / f"{a}.etags.json"  # as the pipeline keeps per version
                 wall, first = ours(endpoint, a, tree, names, args.concurrency, cache)
                 results["ours"].append(wall)
                 assert len(first.uploaded) == count and first.promoted

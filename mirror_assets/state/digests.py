@@ -67,12 +67,12 @@ def fingerprint(stage: str, code_version: str, inputs: list[str], settings: dict
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def input_fingerprint(
+def build_fingerprint(
     digests: dict[str, InputDigest],
     relpaths: list[str],
     stage: str,
     code_version: str,
     settings: dict[str, Any],
 ) -> str:
-    """The fingerprint of a stage reading `relpaths`; KeyError when one was never digested."""
+    """The build fingerprint of a stage reading `relpaths`; KeyError when one was never digested."""
     return fingerprint(stage, code_version, [digests[p].sha256 for p in relpaths], settings)

@@ -29,7 +29,7 @@ class StoredObject:
 
 
 @dataclass(frozen=True)
-class Fingerprint:
+class Etags:
     """A content's size and every etag a store may report for it (upload or server-side copy)."""
 
     size: int
@@ -43,8 +43,8 @@ class Bucket(Protocol):
     """Keys are `/`-separated paths below the destination root."""
 
     concurrency: int
-    # Names how `fingerprint` computes etags, so remembered fingerprints are reused only alike.
-    fingerprint_scheme: str
+    # Names how `etags` computes them, so remembered etags are reused only alike.
+    etag_scheme: str
 
     def describe(self) -> str:
         """Where the bucket is, for messages (never includes credentials)."""
@@ -58,7 +58,7 @@ class Bucket(Protocol):
         """Every object whose key starts with `prefix` (one listing, no per-object request)."""
         ...
 
-    def fingerprint(self, payload: Payload) -> Fingerprint:
+    def etags(self, payload: Payload) -> Etags:
         """What a listing would show for `payload` once uploaded here."""
         ...
 
@@ -97,11 +97,11 @@ def md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def md5_fingerprint(payload: Payload) -> Fingerprint:
+def md5_etags(payload: Payload) -> Etags:
     if isinstance(payload, bytes):
         digest = hashlib.md5(payload, usedforsecurity=False).hexdigest()
-        return Fingerprint(len(payload), frozenset({digest}))
-    return Fingerprint(payload.stat().st_size, frozenset({md5_file(payload)}))
+        return Etags(len(payload), frozenset({digest}))
+    return Etags(payload.stat().st_size, frozenset({md5_file(payload)}))
 
 
 def _link_or_placeholder(src: Path, dest: Path) -> bool:
@@ -128,7 +128,7 @@ class LocalBucket:
     def __init__(self, root: str | Path, concurrency: int = 8):
         self.root = Path(root).resolve()
         self.concurrency = concurrency
-        self.fingerprint_scheme = "md5"
+        self.etag_scheme = "md5"
         self._structure = threading.Lock()
 
     def describe(self) -> str:
@@ -157,8 +157,8 @@ class LocalBucket:
             for p in files
         }
 
-    def fingerprint(self, payload: Payload) -> Fingerprint:
-        return md5_fingerprint(payload)
+    def etags(self, payload: Payload) -> Etags:
+        return md5_etags(payload)
 
     def _make_room(self, dest: Path) -> None:
         """Clear what a folder cannot hold beside `dest` but a bucket can: a file where `dest`

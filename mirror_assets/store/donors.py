@@ -16,7 +16,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from mirror_assets.store.bucket import Bucket, Fingerprint, StoredObject
+from mirror_assets.store.bucket import Bucket, Etags, StoredObject
 from mirror_assets.store.manifest import MANIFEST, Manifest, archive_prefix
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class ArchiveDonors:
                 }
             return self._listings[version]
 
-    def find(self, printed: Fingerprint) -> str | None:
+    def find(self, printed: Etags) -> str | None:
         """The key of an archived object with this content, still as its manifest says, or None."""
         for etag in sorted(printed.etags):
             found = self.by_content.get((printed.size, etag))

@@ -25,9 +25,9 @@ from mirror_assets.errors import MirrorError, one_line
 from mirror_assets.files import tree_files
 from mirror_assets.state.staging import METACATALOG
 from mirror_assets.state.versions import parse_version
-from mirror_assets.store.bucket import Bucket, Fingerprint, Payload, StoredObject
+from mirror_assets.store.bucket import Bucket, Etags, Payload, StoredObject
 from mirror_assets.store.donors import ArchiveDonors
-from mirror_assets.store.etag_cache import FingerprintCache
+from mirror_assets.store.etag_cache import EtagCache
 from mirror_assets.store.manifest import (
     MANIFEST,
     ArchivedDatastore,
@@ -158,7 +158,7 @@ def publish_version(
     promotable: bool = True,
     now: dt.datetime | None = None,
     dry_run: bool = False,
-    fingerprint_cache: Path | None = None,
+    etag_cache: Path | None = None,
     metacatalog_file: Path | None = None,
     records: dict[str, ArchivedDatastore] | None = None,
     carried: dict[str, ArchivedDatastore] | None = None,
@@ -176,7 +176,7 @@ def publish_version(
     neither uploaded nor deleted) and promoted with the rest. `archive_listing` is the listing of
     `versions/<v>/` when the caller already has it. With `reuse`, an object another archived
     version holds (by its manifest) is copied from there server-side instead of uploaded.
-    `fingerprint_cache` remembers local files' etags between runs (by path, size and mtime).
+    `etag_cache` remembers local files' etags between runs (by path, size and mtime).
     `metacatalog_file` publishes another metacatalog than the built one (e.g. without the
     entries of datastores that failed)."""
     report = PublishReport(version, dry_run=dry_run)
@@ -212,7 +212,7 @@ def publish_version(
     kept = {k: o for entry in carried.values() for k, o in entry.objects.items()}
     # Promotion copies the reused objects from this version's archive, as the kept ones.
     copied_or_kept = kept | {k.removeprefix(prefix): stored for k, (_, stored) in copies.items()}
-    cache = FingerprintCache(fingerprint_cache, bucket.fingerprint_scheme, bucket.fingerprint)
+    cache = EtagCache(etag_cache, bucket.etag_scheme, bucket.etags)
     with ThreadPoolExecutor(bucket.concurrency, thread_name_prefix="publish") as pool:
         # Everything read up front, concurrently: the tasks below wait on these futures, which
         # were queued first, so they never wait on work queued behind them.
@@ -239,9 +239,7 @@ def publish_version(
                 raise
             if setup:
                 report.setup = setup.result()
-            expected |= {
-                prefix + k: Fingerprint(o.size, frozenset({o.etag})) for k, o in kept.items()
-            }
+            expected |= {prefix + k: Etags(o.size, frozenset({o.etag})) for k, o in kept.items()}
             report.archive_deleted = sorted(
                 set(listing.result()) - set(expected) - {prefix + MANIFEST}
             )
@@ -372,8 +370,8 @@ class Copy:
     size: int
 
 
-def _fingerprint(cache: FingerprintCache, bucket: Bucket, payload: Payload) -> Fingerprint:
-    return cache.fingerprint(payload) if isinstance(payload, Path) else bucket.fingerprint(payload)
+def _etags(cache: EtagCache, bucket: Bucket, payload: Payload) -> Etags:
+    return cache.etags(payload) if isinstance(payload, Path) else bucket.etags(payload)
 
 
 def _largest_first(
@@ -395,24 +393,24 @@ def _archive(
     pool: ThreadPoolExecutor,
     payloads: dict[str, Payload],
     copies: dict[str, tuple[str, StoredObject]],
-    cache: FingerprintCache,
+    cache: EtagCache,
     setup: Future | None,
     listing: Future,
     donors: Future | None,
     report: PublishReport,
-) -> dict[str, Fingerprint]:
-    """Fingerprint each object and, if the listing lacks it, copy it from another archived
+) -> dict[str, Etags]:
+    """Etags each object and, if the listing lacks it, copy it from another archived
     version that holds it or upload it, in one task per object, so hashing overlaps the
     transfers; the `copies` (key -> archived key and object) are copied from their archived
     key. Returns what the listing must show afterwards."""
 
-    def archive_one(key: str) -> tuple[Fingerprint, str | None]:
+    def archive_one(key: str) -> tuple[Etags, str | None]:
         if key in copies:
             source, stored = copies[key]
-            printed = Fingerprint(stored.size, frozenset({stored.etag}))
+            printed = Etags(stored.size, frozenset({stored.etag}))
             donor = source
         else:
-            printed = _fingerprint(cache, bucket, payloads[key])
+            printed = _etags(cache, bucket, payloads[key])
             donor = None
         if printed.matches(listing.result().get(key)):
             return printed, None
@@ -435,7 +433,7 @@ def _archive(
     return {k: printed for k, (printed, _) in done.items()}
 
 
-def _verify(stored: dict[str, StoredObject], expected: dict[str, Fingerprint]) -> None:
+def _verify(stored: dict[str, StoredObject], expected: dict[str, Etags]) -> None:
     wrong = sorted(k for k, fp in expected.items() if not fp.matches(stored.get(k)))
     if wrong:
         raise PublishError(wrong[0], f"upload not verified ({len(wrong)} object(s) differ)")
@@ -454,9 +452,9 @@ def _plan_promotion(
     version: str,
     tree: dict[str, Path],
     kept: dict[str, StoredObject],
-    archived: dict[str, Fingerprint],
+    archived: dict[str, Etags],
     root: dict[str, StoredObject],
-    cache: FingerprintCache,
+    cache: EtagCache,
     report: PublishReport,
 ) -> dict[str, Payload | Copy]:
     """Which root objects promotion writes and deletes (recorded in `report`); returns, for each
@@ -467,9 +465,7 @@ def _plan_promotion(
     kept_specs = [k for k in kept if _is_spec(k)]
     specs: dict[str, Payload] = {k: tree[k] for k in tree if _is_spec(k)}
     specs |= run_all(pool, "read", lambda k: _root_spec(bucket, prefix, k), kept_specs)
-    spec_prints = run_all(
-        pool, "fingerprint", lambda k: _fingerprint(cache, bucket, specs[k]), specs
-    )
+    spec_prints = run_all(pool, "hash", lambda k: _etags(cache, bucket, specs[k]), specs)
     report.root_uploaded = sorted(k for k in specs if not spec_prints[k].matches(root.get(k)))
     report.root_copied = sorted(
         k for k in keys if k not in specs and not archived[prefix + k].matches(root.get(k))

@@ -27,11 +27,11 @@ from botocore.exceptions import ClientError
 from mirror_assets.config.settings import S3Settings, SettingsError
 from mirror_assets.store.access import open_to_readers
 from mirror_assets.store.bucket import (
-    Fingerprint,
+    Etags,
     Payload,
     StoredObject,
     content_type,
-    md5_fingerprint,
+    md5_etags,
 )
 
 log = logging.getLogger(__name__)
@@ -95,18 +95,18 @@ def part_size_for(size: int, part_size: int) -> int:
     return max(part_size, math.ceil(size / MAX_PARTS))
 
 
-def s3_fingerprint(payload: Payload, multipart_threshold: int, part_size: int) -> Fingerprint:
+def s3_etags(payload: Payload, multipart_threshold: int, part_size: int) -> Etags:
     """Size plus the etags S3 reports: MD5 of the whole (single PUT or server-side copy) and, for
     multipart uploads, MD5 of the parts' MD5 digests with `-<parts>` appended."""
     if isinstance(payload, bytes):
-        return md5_fingerprint(payload)
+        return md5_etags(payload)
     size = payload.stat().st_size
     whole = hashlib.md5(usedforsecurity=False)
     if size < multipart_threshold:
         with payload.open("rb") as fh:
             while chunk := fh.read(MIB):
                 whole.update(chunk)
-        return Fingerprint(size, frozenset({whole.hexdigest()}))
+        return Etags(size, frozenset({whole.hexdigest()}))
     part = part_size_for(size, part_size)
     digests = []
     with payload.open("rb") as fh:
@@ -115,7 +115,7 @@ def s3_fingerprint(payload: Payload, multipart_threshold: int, part_size: int) -
             digests.append(hashlib.md5(data, usedforsecurity=False).digest())
     of_parts = hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()
     multipart = f"{of_parts}-{len(digests)}"
-    return Fingerprint(size, frozenset({whole.hexdigest(), multipart}))
+    return Etags(size, frozenset({whole.hexdigest(), multipart}))
 
 
 def _add_content_md5(request: Any, **_: Any) -> None:
@@ -170,7 +170,7 @@ class S3Bucket:
         self.name = location.bucket
         self.prefix = f"{location.prefix.strip('/')}/" if location.prefix.strip("/") else ""
         self.concurrency = location.concurrency
-        self.fingerprint_scheme = f"s3-md5:{location.multipart_threshold}:{location.part_size}"
+        self.etag_scheme = f"s3-md5:{location.multipart_threshold}:{location.part_size}"
         self.client = client or make_client(location)
         self._parts = ThreadPoolExecutor(location.concurrency, thread_name_prefix="s3-part")
 
@@ -211,8 +211,8 @@ class S3Bucket:
             raise
         return found
 
-    def fingerprint(self, payload: Payload) -> Fingerprint:
-        return s3_fingerprint(payload, self.location.multipart_threshold, self.location.part_size)
+    def etags(self, payload: Payload) -> Etags:
+        return s3_etags(payload, self.location.multipart_threshold, self.location.part_size)
 
     def put(self, key: str, payload: Payload) -> None:
         if isinstance(payload, bytes):

@@ -42,7 +42,7 @@ from mirror_assets.store.publish import PublishReport, archive_prefix, publish_v
 from mirror_assets.transforms.metacatalog import write_without_names
 
 # Etags of the built files, remembered between publishes of this version.
-FINGERPRINTS = "publish-fingerprints.json"
+ETAG_CACHE = "publish-etags.json"
 
 # The publish stage's state of a datastore kept from the archive, and of one found nowhere.
 ARCHIVED = "archived"
@@ -238,7 +238,7 @@ def publish_staged(
         plan.total_rows,
         promotable=not plan.failed or allow_partial,
         dry_run=dry_run,
-        fingerprint_cache=staging.root / FINGERPRINTS,
+        etag_cache=staging.root / ETAG_CACHE,
         metacatalog_file=metacatalog,
         records=_records(staging, plan),
         carried=plan.carried,

@@ -1,8 +1,8 @@
 import os
 
 from mirror_assets.state.digests import (
+    build_fingerprint,
     fingerprint,
-    input_fingerprint,
     load_input_digests,
     record_input_digests,
 )
@@ -48,9 +48,9 @@ def test_input_fingerprint_needs_every_input_digested(tmp_path):
     raw.mkdir()
     (raw / "a").write_bytes(b"a")
     digests = record_input_digests(raw, ["a"], status, keep_others=False)
-    assert input_fingerprint(digests, ["a"], "specs", "1", {})
+    assert build_fingerprint(digests, ["a"], "specs", "1", {})
     try:
-        input_fingerprint(digests, ["missing"], "specs", "1", {})
+        build_fingerprint(digests, ["missing"], "specs", "1", {})
     except KeyError:
         pass
     else:

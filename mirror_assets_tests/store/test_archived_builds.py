@@ -18,7 +18,7 @@ from mirror_assets.store.archived_builds import (
     sidecars_from_archive,
     taken_from_archive,
 )
-from mirror_assets.store.bucket import LocalBucket, StoredObject, md5_fingerprint
+from mirror_assets.store.bucket import LocalBucket, StoredObject, md5_etags
 from mirror_assets.store.invariants import (
     built_layout_problems,
     rows_preserved,
@@ -31,7 +31,7 @@ PRINTS = {"specs": "s1", "sidecars": "c1", "partitioned": "p1"}
 
 def _put(bucket, key, data):
     bucket.put(key, data)
-    printed = md5_fingerprint(data)
+    printed = md5_etags(data)
     return StoredObject(printed.size, next(iter(printed.etags)))
 
 

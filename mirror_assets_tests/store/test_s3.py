@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from mirror_assets.config.settings import SettingsError
 from mirror_assets.store.access import CORS_RULE, SWIFT_CORS_HEADERS
 from mirror_assets.store.publish import publish_version
-from mirror_assets.store.s3 import MIB, S3Bucket, parse_s3_url, s3_fingerprint
+from mirror_assets.store.s3 import MIB, S3Bucket, parse_s3_url, s3_etags
 from mirror_assets_tests.builds import BASE, make_build
 from mirror_assets_tests.servers.fixtures import S3Target, direct_client, use_credentials
 from mirror_assets_tests.servers.moto_s3 import S3Endpoint
@@ -38,7 +38,7 @@ def test_parse_s3_url_rejects(url):
         parse_s3_url(url)
 
 
-def test_local_fingerprints_match_what_the_server_lists(tmp_path, s3_target):
+def test_local_etags_match_what_the_server_lists(tmp_path, s3_target):
     """Below the threshold a plain MD5; above it the multipart ETag for our part size; a server-side
     copy of a multipart object lists as either form, and both are recognised."""
     bucket = s3_target.bucket()
@@ -53,8 +53,8 @@ def test_local_fingerprints_match_what_the_server_lists(tmp_path, s3_target):
         bucket.copy(f"k/{name}.parquet", f"c/{name}.parquet")
     listed = bucket.list("")
     for name, path in files.items():
-        printed = bucket.fingerprint(path)
-        assert printed == s3_fingerprint(path, 6 * MIB, 5 * MIB)
+        printed = bucket.etags(path)
+        assert printed == s3_etags(path, 6 * MIB, 5 * MIB)
         assert printed.matches(listed[f"k/{name}.parquet"]), name
         assert printed.matches(listed[f"c/{name}.parquet"]), name
     assert listed["k/three.parquet"].etag.endswith("-3")

@@ -5,7 +5,7 @@ version. Both stages need both: a build is taken from the archive only when both
 import duckdb
 
 from mirror_assets.config.settings import Settings
-from mirror_assets.state.digests import InputDigest, input_fingerprint
+from mirror_assets.state.digests import InputDigest, build_fingerprint
 
 # Bump when a stage's output would change for the same input (also the assets' code_version).
 SIDECARS_CODE_VERSION = "3"
@@ -13,7 +13,7 @@ PARTITIONED_CODE_VERSION = "3"
 
 
 def sidecars_fingerprint(digests: dict[str, InputDigest], name: str) -> str:
-    return input_fingerprint(
+    return build_fingerprint(
         digests,
         [f"source/{name}.parquet"],
         "sidecars",
@@ -30,6 +30,6 @@ def partitioned_fingerprint(digests: dict[str, InputDigest], settings: Settings,
         "row_group_size": settings.row_group_size,
         "duckdb": duckdb.__version__,
     }
-    return input_fingerprint(
+    return build_fingerprint(
         digests, [f"source/{name}.parquet"], "partitioned", PARTITIONED_CODE_VERSION, shaping
     )

@@ -10,7 +10,7 @@ from mirror_assets.defs.metadata import duration_since, outcome_metadata
 from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
-from mirror_assets.state.digests import input_fingerprint, load_input_digests
+from mirror_assets.state.digests import build_fingerprint, load_input_digests
 from mirror_assets.state.outcomes import run_stage
 from mirror_assets.store.archived_builds import taken_from_archive
 from mirror_assets.transforms.specs import built_catalog_url, public_catalog_url, rewrite_spec
@@ -53,7 +53,7 @@ def datastore_specs(
         return {"catalog_file": url(name)}
 
     def fingerprint(name: str) -> str:
-        return input_fingerprint(
+        return build_fingerprint(
             digests, [f"source/{name}.json"], stage, CODE_VERSION, {"catalog_file": url(name)}
         )
 
