@@ -17,7 +17,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from mirror_assets.files import write_json
 from mirror_assets.state.outcomes import Outcome, outcomes_by_name
 from mirror_assets.state.versions import newest_first
 from mirror_assets.store.bucket import Bucket, StoredObject
-from mirror_assets.store.manifest import MANIFEST, Manifest, archive_prefix
+from mirror_assets.store.manifest import OtherArchives, archive_prefix
 from mirror_assets.store.publish import read_versions_index
 
 log = logging.getLogger(__name__)
@@ -105,15 +104,6 @@ class ArchivedBuild:
         )
 
 
-def _read_manifest(bucket: Bucket, version: str) -> Manifest | None:
-    raw = bucket.get_bytes(archive_prefix(version) + MANIFEST)
-    try:
-        return Manifest.from_bytes(raw) if raw is not None else None
-    except (ValueError, KeyError, TypeError):
-        log.warning("archive: %s%s is unreadable; not reusing builds from it", version, MANIFEST)
-        return None
-
-
 class ArchivedBuilds:
     """The builds every other archived version's manifest records, newest version first, by their
     sidecars and partitioned fingerprints. (This version's own archive is not a donor: a run of
@@ -124,17 +114,14 @@ class ArchivedBuilds:
         bucket: Bucket,
         version: str,
         logger: logging.Logger | logging.LoggerAdapter = log,
-        workers: int = 8,
     ):
-        self.bucket, self.logger = bucket, logger
+        self.logger = logger
         index = read_versions_index(bucket)
         others = [v["version"] for v in index.get("versions", []) if v["version"] != version]
-        versions = newest_first(others)
-        with ThreadPoolExecutor(max(1, min(workers, len(versions) or 1))) as pool:
-            manifests = list(pool.map(lambda v: _read_manifest(bucket, v), versions))
+        self.archives = OtherArchives(bucket, newest_first(others), logger)
         self.by_fingerprints: dict[tuple[str, ...], list[ArchivedBuild]] = {}
-        for archived, manifest in zip(versions, manifests, strict=True):
-            for name, entry in sorted((manifest.datastores if manifest else {}).items()):
+        for archived, manifest in self.archives.manifests.items():
+            for name, entry in sorted(manifest.datastores.items()):
                 key = tuple(entry.fingerprints.get(s, "") for s in STAGES)
                 if not all(key):
                     continue
@@ -142,24 +129,13 @@ class ArchivedBuilds:
                 objects = {k: o for k, o in entry.objects.items() if k != spec}
                 build = ArchivedBuild(archived, name, entry.rows, entry.fingerprints, objects)
                 self.by_fingerprints.setdefault(key, []).append(build)
-        self._listings: dict[str, dict[str, StoredObject]] = {}
-        self._lock = threading.Lock()
-
-    def _listing(self, version: str) -> dict[str, StoredObject]:
-        with self._lock:
-            if version not in self._listings:
-                prefix = archive_prefix(version)
-                self._listings[version] = {
-                    k.removeprefix(prefix): o for k, o in self.bucket.list(prefix).items()
-                }
-            return self._listings[version]
 
     def find(self, name: str, fingerprints: dict[str, str]) -> ArchivedBuild | None:
         """An archived build with these fingerprints whose objects are all in its version's
         listing as the manifest records them (one of the same name first), or None."""
         candidates = self.by_fingerprints.get(tuple(fingerprints.get(s, "") for s in STAGES), [])
         for build in sorted(candidates, key=lambda b: b.name != name):
-            listing = self._listing(build.version)
+            listing = self.archives.listing(build.version)
             if build.objects and all(listing.get(k) == o for k, o in build.objects.items()):
                 return build
             self.logger.warning(

@@ -12,12 +12,10 @@ not used (a warning), and the object is uploaded.
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mirror_assets.store.bucket import Bucket, Etags, StoredObject
-from mirror_assets.store.manifest import MANIFEST, Manifest, archive_prefix
+from mirror_assets.store.manifest import OtherArchives, archive_prefix
 
 log = logging.getLogger(__name__)
 
@@ -25,38 +23,15 @@ log = logging.getLogger(__name__)
 class ArchiveDonors:
     """The objects of the other archived versions in `index` (versions.json), by content."""
 
-    def __init__(self, bucket: Bucket, version: str, index: dict[str, Any], workers: int = 8):
-        self.bucket = bucket
+    def __init__(self, bucket: Bucket, version: str, index: dict[str, Any]):
         others = [v["version"] for v in index.get("versions", []) if v["version"] != version]
-        with ThreadPoolExecutor(max(1, min(workers, len(others) or 1))) as pool:
-            manifests = list(pool.map(self._manifest, others))
+        self.archives = OtherArchives(bucket, others, log)
         # (size, etag) -> (version, key relative to it); the newest version first.
         self.by_content: dict[tuple[int, str], tuple[str, str]] = {}
-        for other, manifest in zip(others, manifests, strict=True):
-            if manifest is None:
-                continue
+        for other, manifest in self.archives.manifests.items():
             for entry in manifest.datastores.values():
                 for key, stored in entry.objects.items():
                     self.by_content.setdefault((stored.size, stored.etag), (other, key))
-        self._listings: dict[str, dict[str, StoredObject]] = {}
-        self._lock = threading.Lock()
-
-    def _manifest(self, version: str) -> Manifest | None:
-        raw = self.bucket.get_bytes(archive_prefix(version) + MANIFEST)
-        try:
-            return Manifest.from_bytes(raw) if raw is not None else None
-        except (ValueError, KeyError, TypeError):
-            log.warning("publish: %s%s is unreadable; not copying from it", version, MANIFEST)
-            return None
-
-    def _listing(self, version: str) -> dict[str, StoredObject]:
-        with self._lock:
-            if version not in self._listings:
-                prefix = archive_prefix(version)
-                self._listings[version] = {
-                    k.removeprefix(prefix): o for k, o in self.bucket.list(prefix).items()
-                }
-            return self._listings[version]
 
     def find(self, printed: Etags) -> str | None:
         """The key of an archived object with this content, still as its manifest says, or None."""
@@ -65,7 +40,7 @@ class ArchiveDonors:
             if found is None:
                 continue
             version, key = found
-            if self._listing(version).get(key) == StoredObject(printed.size, etag):
+            if self.archives.listing(version).get(key) == StoredObject(printed.size, etag):
                 return archive_prefix(version) + key
             log.warning(
                 "publish: %s%s differs from its version's manifest (missing or another ETag); "

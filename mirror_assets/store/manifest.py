@@ -13,10 +13,15 @@ Archives published before manifests existed are read from their listing instead
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mirror_assets.store.bucket import StoredObject
+from mirror_assets.store.bucket import Bucket, StoredObject
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -130,3 +135,44 @@ def from_listing(
         if f"source/{name}.json" in keys and has_data:
             found[name] = ArchivedDatastore({k: listing[k] for k in keys})
     return found
+
+
+class OtherArchives:
+    """Archived versions' manifests, read concurrently once (in the order given; a missing or
+    unreadable one is left out, an unreadable one with a warning), and their listings, each read
+    once when first asked for, keys relative to the version."""
+
+    def __init__(
+        self,
+        bucket: Bucket,
+        versions: list[str],
+        logger: logging.Logger | logging.LoggerAdapter = log,
+        workers: int = 8,
+    ):
+        self.bucket, self.logger = bucket, logger
+        with ThreadPoolExecutor(max(1, min(workers, len(versions) or 1))) as pool:
+            read = list(pool.map(self._read, versions))
+        self.manifests = {v: m for v, m in zip(versions, read, strict=True) if m is not None}
+        self._listings: dict[str, dict[str, StoredObject]] = {}
+        self._lock = threading.Lock()
+
+    def _read(self, version: str) -> Manifest | None:
+        raw = self.bucket.get_bytes(archive_prefix(version) + MANIFEST)
+        try:
+            return Manifest.from_bytes(raw) if raw is not None else None
+        except (ValueError, KeyError, TypeError):
+            self.logger.warning(
+                "archive: %s%s is unreadable; nothing is reused from it",
+                archive_prefix(version),
+                MANIFEST,
+            )
+            return None
+
+    def listing(self, version: str) -> dict[str, StoredObject]:
+        with self._lock:
+            if version not in self._listings:
+                prefix = archive_prefix(version)
+                self._listings[version] = {
+                    k.removeprefix(prefix): o for k, o in self.bucket.list(prefix).items()
+                }
+            return self._listings[version]
