@@ -4,11 +4,14 @@ Generates 4 versions of a synthetic catalog (benchmarks/generate_catalog.py, ~2.
 default) where each version after the first rewrites one datastore holding about 5 % of the rows,
 starts moto's S3 server as its own process behind the tests' recording proxy, and mirrors the 4
 versions one after another with `mirror-catalog` (one staging folder, as a backfill on one machine
-does). Reports per version the wall time and the bytes that went through the client (PUT bodies
-counted at the proxy; server-side copies carry none), against the targets: versions 2-4 each at
-most 0.25x the first's wall and 10 % of its bytes, the total at most 1.75x a single version.
+does; with --fresh-staging a new one per version, as on new machines, so that unchanged datastores
+are taken from the archive). Reports per version the wall time and the bytes that went through
+the client (PUT bodies counted at the proxy; server-side copies carry none), against the targets:
+versions 2-4 each at most 0.25x the first's wall and 10 % of its bytes, the total at most 1.75x a
+single version.
 
     python benchmarks/bench_backfill.py [--rows 2500000] [--out benchmarks/results/backfill]
+        [--fresh-staging]
 """
 
 from __future__ import annotations
@@ -69,6 +72,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_500_000)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/backfill"))
+    parser.add_argument(
+        "--fresh-staging",
+        action="store_true",
+        help="a new staging folder per version, as on a new machine (reuse from the archive)",
+    )
     args = parser.parse_args()
     catalog = args.out / "catalog"
     if not (catalog / VERSIONS[-1]).is_dir():
@@ -87,9 +95,8 @@ def main() -> None:
                 results = []
                 for version in VERSIONS:
                     proxy.clear()
-                    wall = mirror(
-                        version, catalog, work / "staging", f"s3://{bucket}", proxy.endpoint_url
-                    )
+                    staging = work / (f"staging-{version}" if args.fresh_staging else "staging")
+                    wall = mirror(version, catalog, staging, f"s3://{bucket}", proxy.endpoint_url)
                     sent = sum(size for _, size, copy in proxy.puts if not copy)
                     copies = sum(1 for _, _, copy in proxy.puts if copy)
                     results.append((version, wall, sent, copies))
