@@ -64,7 +64,10 @@ def tmpfs(tmp_path):
 
 
 def mirror(catalog: Path, dest: Path, staging: Path) -> subprocess.CompletedProcess:
+    # --no-reuse: on a fresh staging folder VERSION_B's datastores unchanged since VERSION_A
+    # would be taken from its archive, and the build would write too little to fill the disk.
     return run_cli(
+        "--no-reuse",
         "--catalog-version",
         VERSION_B,
         "--source",
