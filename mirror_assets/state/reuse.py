@@ -1,7 +1,7 @@
 """Reuse across catalog versions: a datastore built for another version from the same inputs with
 the same shaping is linked, not built again.
 
-A stage's fingerprint of a datastore (see fingerprints.py) covers the digests of what it reads,
+A stage's build fingerprint of a datastore (state/digests.py) covers the digests of what it reads,
 the stage's code version and the settings that shape its output, and nothing of the version: so
 an ok outcome of the same stage with the same fingerprint, in another version of the same staging
 folder, built exactly the files this one would. Reuse is decided by that fingerprint only, never
