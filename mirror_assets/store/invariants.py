@@ -45,17 +45,25 @@ def rows_preserved(
         src, dest = version.raw_file(name, ".parquet"), version.built_datastore(name)
         source_rows = _rows(con, src)
         if name in archived:
-            build = archived[name]
-            if build.rows != source_rows:
-                problems.append(
-                    f"{_archived_key(build, '.parquet')}: {build.rows} rows recorded in the "
-                    f"manifest of {build.version}, source {src.name} has {source_rows}"
-                )
+            problems += _archived_rows_problems(archived[name], ".parquet", src, source_rows)
             continue
         output_rows = _rows(con, dest, hive=dest.is_dir())
         if source_rows != output_rows:
             problems.append(f"{dest}: {output_rows} rows, source {src.name} has {source_rows}")
     return problems
+
+
+def _archived_rows_problems(
+    build: ArchivedBuild, suffix: str, src: Path, source_rows: int
+) -> list[str]:
+    """A build taken from the archive (its files are not here) must have recorded the rows of
+    the fetched source `src`."""
+    if build.rows == source_rows:
+        return []
+    return [
+        f"{_archived_key(build, suffix)}: {build.rows} rows recorded in the manifest of "
+        f"{build.version}, source {src.name} has {source_rows}"
+    ]
 
 
 def _num_records_kv(con: duckdb.DuckDBPyConnection, uniqs: Path) -> str | None:
@@ -75,14 +83,10 @@ def sidecars_match_rows(
     problems = []
     archived = taken_from_archive(version.status, ("sidecars",))
     for name in names:
-        rows = _rows(con, version.raw_file(name, ".parquet"))
+        src = version.raw_file(name, ".parquet")
+        rows = _rows(con, src)
         if name in archived:
-            build = archived[name]
-            if build.rows != rows:
-                problems.append(
-                    f"{_archived_key(build, '_uniqs.parquet')}: {build.rows} rows recorded in "
-                    f"the manifest of {build.version}, source has {rows} rows"
-                )
+            problems += _archived_rows_problems(archived[name], "_uniqs.parquet", src, rows)
             continue
         uniqs, metadata = version.uniqs(name), version.metadata_json(name)
         try:
