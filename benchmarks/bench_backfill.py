@@ -3,15 +3,16 @@
 Generates 4 versions of a synthetic catalog (benchmarks/generate_catalog.py, ~2.5 M rows by
 default) where each version after the first rewrites one datastore holding about 5 % of the rows,
 starts moto's S3 server as its own process behind the tests' recording proxy, and mirrors the 4
-versions one after another with `mirror-catalog` (one staging folder, as a backfill on one machine
-does; with --fresh-staging a new one per version, as on new machines, so that unchanged datastores
-are taken from the archive). Reports per version the wall time and the bytes that went through
-the client (PUT bodies counted at the proxy; server-side copies carry none), against the targets:
-versions 2-4 each at most 0.25x the first's wall and 10 % of its bytes, the total at most 1.75x a
-single version.
+versions with `mirror-catalog backfill` (one process and one staging folder, as a backfill on one
+machine runs). With --separate-processes each version is its own `mirror-catalog run` process,
+and with --fresh-staging each also gets a new staging folder, as on new machines, so that
+unchanged datastores are taken from the archive. Reports per version the wall time and the bytes
+that went through the client (PUT bodies counted at the proxy; server-side copies carry none),
+against the targets: versions 2-4 each at most 0.25x the first's wall and 10 % of its bytes, the
+total at most 1.75x a single version.
 
     python benchmarks/bench_backfill.py [--rows 2500000] [--out benchmarks/results/backfill]
-        [--fresh-staging]
+        [--separate-processes | --fresh-staging]
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from generate_catalog import generate  # noqa: E402
 from mirror_assets_tests.servers.fault_proxy import FaultProxy  # noqa: E402
 from mirror_assets_tests.servers.moto_s3 import moto_process  # noqa: E402
 
+# (version, wall seconds, bytes uploaded through the client, server-side copies)
+Measure = tuple[str, float, int, int]
 VERSIONS = ["v2025-01-01", "v2025-02-01", "v2025-03-01", "v2025-04-01"]
 # About 5 % of the balanced catalog's rows each: one changes in each version after the first.
 CHANGED = ["cmip6_xx01", "cmip5_rr3", "cmip6_xx01"]
@@ -53,19 +56,65 @@ def make_versions(out: Path, rows: int) -> None:
         tmp.replace(path)
 
 
-def mirror(version: str, catalog: Path, staging: Path, dest: str, endpoint: str) -> float:
+def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRROR_", "DAGSTER_HOME"))}
+    return {**env, "PYTHONUNBUFFERED": "1"}  # each version's summary as it is printed
+
+
+def _cli(*args: str, staging: Path, dest: str, endpoint: str, catalog: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "mirror_assets.cli", *args, "--source", str(catalog),
+        "--staging", str(staging), "--dest", dest, "--endpoint-url", endpoint,
+    ]  # fmt: skip
+
+
+def _sent(proxy: FaultProxy) -> tuple[int, int]:
+    """(bytes of PUT bodies, server-side copies) the proxy has seen so far."""
+    puts = list(proxy.puts)
+    return sum(size for _, size, copy in puts if not copy), sum(1 for *_, copy in puts if copy)
+
+
+def backfill(catalog: Path, work: Path, dest: str, proxy: FaultProxy) -> list[Measure]:
+    """One `mirror-catalog backfill` of the 4 versions. A version's wall runs from the end of the
+    previous one's (the first's: from the process start) to its summary's title line."""
+    proxy.clear()
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "mirror_assets.cli", "--catalog-version", version,
-         "--source", str(catalog), "--staging", str(staging), "--dest", dest,
-         "--endpoint-url", endpoint],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{version} failed:\n{done.stderr[-3000:]}")
-    return wall
+    cmd = _cli("backfill", *VERSIONS, staging=work / "staging", dest=dest,
+               endpoint=proxy.endpoint_url, catalog=catalog)  # fmt: skip
+    process = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    results, last, before = [], start, (0, 0)
+    for line in process.stdout:
+        if line.rstrip().rstrip(":") in VERSIONS and line.rstrip().endswith(":"):
+            now, sent = time.perf_counter(), _sent(proxy)
+            version = line.rstrip()[:-1]
+            results.append((version, now - last, sent[0] - before[0], sent[1] - before[1]))
+            last, before = now, sent
+    stderr = process.stderr.read()
+    if process.wait() != 0 or len(results) != len(VERSIONS):
+        raise SystemExit(f"backfill failed:\n{stderr[-3000:]}")
+    total = time.perf_counter() - start
+    # What follows the last version's summary (the backfill table, the process exit) is its.
+    version, wall, sent, copies = results[-1]
+    results[-1] = (version, wall + total - (last - start), sent, copies)
+    return results
+
+
+def separate(catalog: Path, work: Path, dest: str, proxy: FaultProxy, fresh: bool) -> list[Measure]:
+    """One `mirror-catalog run` process per version, one after another."""
+    results = []
+    for version in VERSIONS:
+        proxy.clear()
+        staging = work / (f"staging-{version}" if fresh else "staging")
+        cmd = _cli("--catalog-version", version, staging=staging, dest=dest,
+                   endpoint=proxy.endpoint_url, catalog=catalog)  # fmt: skip
+        start = time.perf_counter()
+        done = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"{version} failed:\n{done.stderr[-3000:]}")
+        results.append((version, wall, *_sent(proxy)))
+    return results
 
 
 def main() -> None:
@@ -73,9 +122,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_500_000)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/backfill"))
     parser.add_argument(
+        "--separate-processes",
+        action="store_true",
+        help="one `mirror-catalog run` process per version instead of one `backfill` process",
+    )
+    parser.add_argument(
         "--fresh-staging",
         action="store_true",
-        help="a new staging folder per version, as on a new machine (reuse from the archive)",
+        help="a process and a new staging folder per version, as on new machines (reuse from "
+        "the archive)",
     )
     args = parser.parse_args()
     catalog = args.out / "catalog"
@@ -92,15 +147,11 @@ def main() -> None:
             make_bucket(endpoint, bucket)
             proxy = FaultProxy(int(endpoint.endpoint_url.rsplit(":", 1)[1])).start()
             try:
-                results = []
-                for version in VERSIONS:
-                    proxy.clear()
-                    staging = work / (f"staging-{version}" if args.fresh_staging else "staging")
-                    wall = mirror(version, catalog, staging, f"s3://{bucket}", proxy.endpoint_url)
-                    sent = sum(size for _, size, copy in proxy.puts if not copy)
-                    copies = sum(1 for _, _, copy in proxy.puts if copy)
-                    results.append((version, wall, sent, copies))
-                    print(f"{version}: {wall:.1f} s, {sent / 1e6:.1f} MB uploaded, {copies} copies")
+                dest = f"s3://{bucket}"
+                if args.separate_processes or args.fresh_staging:
+                    results = separate(catalog, work, dest, proxy, args.fresh_staging)
+                else:
+                    results = backfill(catalog, work, dest, proxy)
             finally:
                 proxy.stop()
     finally:
@@ -108,7 +159,7 @@ def main() -> None:
     report(results)
 
 
-def report(results: list[tuple[str, float, int, int]]) -> None:
+def report(results: list[Measure]) -> None:
     _, first_wall, first_bytes, _ = results[0]
     print("\n| version | wall (s) | × first | uploaded (MB) | % of first | server-side copies |")
     print("|---|---:|---:|---:|---:|---:|")

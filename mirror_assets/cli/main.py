@@ -21,6 +21,7 @@ from mirror_assets.cli.args import (
     add_version_argument,
     configure_logging,
     settings_from_args,
+    version_arg,
 )
 from mirror_assets.cli.fetch import add_fetch_arguments, fetch_main
 from mirror_assets.cli.publish import add_publish_arguments, publish_main
@@ -28,9 +29,9 @@ from mirror_assets.cli.status import add_status_arguments, status_main
 from mirror_assets.cli.verify import add_verify_arguments, verify_main
 from mirror_assets.config.settings import Settings, SettingsError
 from mirror_assets.errors import MirrorError
-from mirror_assets.fetch.sources import open_source
+from mirror_assets.fetch.sources import CatalogSource, open_source
 from mirror_assets.state.run_scope import RunOptionsError, parse_datastore_list
-from mirror_assets.state.versions import newest_visible
+from mirror_assets.state.versions import newest_visible, parse_version
 
 
 def _datastores_arg(value: str) -> list[str]:
@@ -56,13 +57,6 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="list the versions at the source (with --dest: which are archived there); "
         "the same as the list command",
     )
-    _add_source_argument(parser)
-    parser.add_argument(
-        "--dest", help="destination folder or s3://bucket[/prefix] (default: ./mirror-output)"
-    )
-    parser.add_argument("--staging", help="local working folder (default: ./mirror-staging)")
-    parser.add_argument("--public-base-url", help="public URL the published tree is served from")
-    parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
     parser.add_argument(
         "--datastores",
         type=_datastores_arg,
@@ -70,6 +64,35 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="work on these datastores only (e.g. re-run what failed); the others keep their "
         "earlier results",
     )
+    _add_job_arguments(parser)
+
+
+def add_backfill_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "versions",
+        nargs="*",
+        type=version_arg,
+        metavar="VERSION",
+        help="vYYYY-MM-DD, or .vYYYY-MM-DD for a hidden version "
+        "(default: every non-hidden version at the source)",
+    )
+    parser.add_argument(
+        "--missing",
+        action="store_true",
+        help="only the versions the destination has not archived yet",
+    )
+    _add_job_arguments(parser)
+
+
+def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where a run of the job reads, stages and publishes, and how it reports."""
+    _add_source_argument(parser)
+    parser.add_argument(
+        "--dest", help="destination folder or s3://bucket[/prefix] (default: ./mirror-output)"
+    )
+    parser.add_argument("--staging", help="local working folder (default: ./mirror-staging)")
+    parser.add_argument("--public-base-url", help="public URL the published tree is served from")
+    parser.add_argument("--config", help="TOML file overriding the shipped config/mirror.toml")
     parser.add_argument(
         "--allow-partial",
         action="store_true",
@@ -91,12 +114,17 @@ def add_list_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(staging=None, public_base_url=None)
 
 
-def _listed(versions: list[str], settings: Settings) -> list[str]:
-    """Each source version, marked when the destination has it archived (and current)."""
+def _versions_index(settings: Settings) -> dict:
+    """The destination's versions.json (empty when it has published nothing)."""
     from mirror_assets.store.destinations import bucket_for
     from mirror_assets.store.publish import read_versions_index
 
-    index = read_versions_index(bucket_for(settings))
+    return read_versions_index(bucket_for(settings))
+
+
+def _listed(versions: list[str], settings: Settings) -> list[str]:
+    """Each source version, marked when the destination has it archived (and current)."""
+    index = _versions_index(settings)
     archived = {v["version"] for v in index["versions"]}
     lines = []
     for version in versions:
@@ -116,6 +144,13 @@ def list_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _not_at_source(source: CatalogSource, version: str) -> str:
+    return (
+        f"mirror-catalog: catalog version {version} not found: "
+        f"{source.version_location(version)} does not exist"
+    )
+
+
 def run_main(args: argparse.Namespace) -> int:
     if args.list:
         return list_main(args)
@@ -128,15 +163,11 @@ def run_main(args: argparse.Namespace) -> int:
         print(f"mirror-catalog: no catalog version found at {source.describe()}", file=sys.stderr)
         return 1
     if version not in versions:
-        print(
-            f"mirror-catalog: catalog version {version} not found: "
-            f"{source.version_location(version)} does not exist",
-            file=sys.stderr,
-        )
+        print(_not_at_source(source, version), file=sys.stderr)
         return 1
     from mirror_assets.cli.run import run_version  # Dagster loads only to launch a run
 
-    return run_version(
+    status = run_version(
         settings,
         version,
         args.datastores,
@@ -144,6 +175,39 @@ def run_main(args: argparse.Namespace) -> int:
         reuse=not args.no_reuse,
         verbosity=args.verbosity,
     )
+    return status
+
+
+def backfill_main(args: argparse.Namespace) -> int:
+    """Exit status: 0 every version mirrored (or none to do); 1 a version failed or is not at
+    the source."""
+    configure_logging(args.verbosity)
+    settings = settings_from_args(args)
+    source = open_source(settings)
+    available = source.list_versions()
+    for version in args.versions:
+        if version not in available:
+            print(_not_at_source(source, version), file=sys.stderr)
+            return 1
+    versions = set(args.versions) or {v for v in available if not parse_version(v).hidden}
+    if not versions:
+        print(f"mirror-catalog: no catalog version found at {source.describe()}", file=sys.stderr)
+        return 1
+    if args.missing:
+        versions -= {v["version"] for v in _versions_index(settings)["versions"]}
+        if not versions:
+            print("mirror-catalog: backfill: every version is archived already; nothing to do")
+            return 0
+    from mirror_assets.cli.run import backfill_versions  # Dagster loads only to launch runs
+
+    status = backfill_versions(
+        settings,
+        sorted(versions),
+        args.allow_partial,
+        reuse=not args.no_reuse,
+        verbosity=args.verbosity,
+    )
+    return status
 
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -153,6 +217,12 @@ COMMANDS: dict[str, Command] = {
         "fetch, build and publish a version through the Dagster job (the default command)",
         add_run_arguments,
         run_main,
+    ),
+    "backfill": (
+        "mirror several versions (default: all at the source), oldest first, a run each, "
+        "in one process",
+        add_backfill_arguments,
+        backfill_main,
     ),
     "fetch": (
         "only fetch a version into <staging>/<version>/raw",

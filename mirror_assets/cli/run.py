@@ -1,9 +1,12 @@
-"""Launch the `mirror_catalog` job for one version and report what failed (imports Dagster)."""
+"""Launch the `mirror_catalog` job for a version, or several in a row, and report what failed
+(imports Dagster)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+import time
 
 import dagster as dg
 
@@ -15,8 +18,10 @@ from mirror_assets.code_location import execute_partition_run
 from mirror_assets.config.settings import Settings
 from mirror_assets.defs.jobs import mirror_catalog_job
 from mirror_assets.defs.partitions import PARTITION_TAG, catalog_versions
+from mirror_assets.errors import MirrorError
 from mirror_assets.state.staging import VersionStaging
 from mirror_assets.state.version_lock import version_lock
+from mirror_assets.state.versions import newest_first
 
 # A run in one of these is queued or running (or was killed and never told the instance).
 UNFINISHED = [
@@ -28,11 +33,16 @@ UNFINISHED = [
 
 
 def _instance() -> dg.DagsterInstance:
-    return (
+    instance = (
         dg.DagsterInstance.get()
         if os.environ.get("DAGSTER_HOME")
         else dg.DagsterInstance.ephemeral()
     )
+    # Dagster, its storage and this package are imported now: their objects live as long as
+    # the process, so the garbage collector stops walking them on every collection a run's
+    # events trigger (and at exit), most of a second per run.
+    gc.freeze()
+    return instance
 
 
 def run_options_config(
@@ -153,12 +163,59 @@ def run_version(
     run belongs to the code location's `mirror_catalog` job (the UI lists it there with its
     partition and can re-execute it); the code location is built from `settings`.
     """
+    with _instance() as instance:
+        return _run(instance, settings, version, datastores, allow_partial, reuse, verbosity)
+
+
+def backfill_versions(
+    settings: Settings,
+    versions: list[str],
+    allow_partial: bool | None = None,
+    reuse: bool = True,
+    verbosity: int = 0,
+) -> int:
+    """Each of `versions`, oldest first, as its own run of the job (one run per version, as a
+    backfill from the UI launches them), in this process and one Dagster instance, so Python,
+    Dagster and the instance start once. A version that fails does not stop the next ones (each
+    reuses what the earlier ones built); the exit status is 1 if any failed."""
+    done: list[tuple[str, int, float]] = []
+    with _instance() as instance:
+        for version in reversed(newest_first(versions)):
+            start = time.perf_counter()
+            try:
+                status = _run(instance, settings, version, None, allow_partial, reuse, verbosity)
+            except MirrorError as exc:  # its lock is held elsewhere: the other versions go on
+                print(f"mirror-catalog: {exc}", file=sys.stderr)
+                status = 1
+            done.append((version, status, time.perf_counter() - start))
+    if verbosity >= 0:
+        rows = [[v, "ok" if s == 0 else "FAILED", f"{t:.1f}"] for v, s, t in done]
+        print_table(["version", "result", "seconds"], rows, right={"seconds"}, title="backfill:")
+    failed = [v for v, s, _ in done if s]
+    if failed:
+        print(
+            f"mirror-catalog: backfill: {len(failed)} of {len(done)} version(s) failed: "
+            + ", ".join(failed),
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
+
+
+def _run(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    version: str,
+    datastores: list[str] | None,
+    allow_partial: bool | None,
+    reuse: bool,
+    verbosity: int,
+) -> int:
+    """One run of the job for `version` in `instance`, its summary printed; the exit status."""
     # The staging lock guards against another process using this staging folder; the instance
     # knows of runs elsewhere (the daemon's queue, another staging folder). VersionLockHeld is a
     # MirrorError: main() prints it as one line.
     with (
         version_lock(VersionStaging.of(settings.staging, version).root, "mirror-catalog"),
-        _instance() as instance,
         RunProgress(enabled=verbosity >= 0) as progress,
     ):
         other = _unfinished_run(instance, version)
