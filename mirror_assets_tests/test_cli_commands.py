@@ -13,7 +13,7 @@ import pytest
 from mirror_assets.state.version_lock import version_lock
 from mirror_assets_tests.cli_runner import cli_env, run_cli, run_cli_on_pty
 
-COMMANDS = ["run", "fetch", "publish", "list", "status", "verify"]
+COMMANDS = ["run", "backfill", "fetch", "publish", "list", "status", "verify"]
 SAMPLE_DATASTORES = [
     "barpa_py18", "by473", "cmip5_al33", "cmip6_oi10", "era5_rt52", "esmvaltool-obs-ct11",
 ]  # fmt: skip
