@@ -167,7 +167,7 @@ def run_main(args: argparse.Namespace) -> int:
         return 1
     from mirror_assets.cli.run import run_version  # Dagster loads only to launch a run
 
-    status = run_version(
+    return run_version(
         settings,
         version,
         args.datastores,
@@ -175,7 +175,6 @@ def run_main(args: argparse.Namespace) -> int:
         reuse=not args.no_reuse,
         verbosity=args.verbosity,
     )
-    return status
 
 
 def backfill_main(args: argparse.Namespace) -> int:
@@ -200,14 +199,13 @@ def backfill_main(args: argparse.Namespace) -> int:
             return 0
     from mirror_assets.cli.run import backfill_versions  # Dagster loads only to launch runs
 
-    status = backfill_versions(
+    return backfill_versions(
         settings,
         sorted(versions),
         args.allow_partial,
         reuse=not args.no_reuse,
         verbosity=args.verbosity,
     )
-    return status
 
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
