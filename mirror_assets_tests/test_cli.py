@@ -15,7 +15,8 @@ def summary_table(stdout: str) -> dict[str, str]:
     assert lines[start].split() == [
         "datastore", "state", "rows", "bytes", "seconds", "stage", "file", "cause"
     ]  # fmt: skip
-    return {line.split()[0]: line for line in lines[start + 1 :]}
+    end = lines.index("", start) if "" in lines[start:] else len(lines)
+    return {line.split()[0]: line for line in lines[start + 1 : end]}
 
 
 def test_embedded_default_mirrors_a_bundled_version_into_mirror_output(tmp_path):

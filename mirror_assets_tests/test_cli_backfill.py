@@ -30,8 +30,23 @@ def test_backfill_mirrors_every_version_oldest_first_then_only_what_is_missing(
     # builds (the sample's versions share every datastore but one).
     titles = [line[:-1] for line in result.stdout.splitlines() if line[:-1] in VERSIONS]
     assert titles == VERSIONS
-    later = result.stdout.split(f"{VERSIONS[1]}:\n")[1].split("backfill:")[0]
-    assert " reused " in later
+    later = result.stdout.split(f"{VERSIONS[1]}:\n")[1].split("\nbackfill:")[0]
+    states = {line.split()[0]: line.split()[1] for line in later.split("\n\n")[0].splitlines()[1:]}
+    shared = sorted(n for n, state in states.items() if state == "reused")
+    assert shared and len(shared) == len(states) - 1  # the sample's newer version adds one
+    # ... and says, per datastore, from which version, what was not uploaded and not spent.
+    title, header, *reused = later.split("\n\n")[1].splitlines()
+    assert header.split() == ["datastore", "reused", "from", "bytes", "not", "uploaded",
+                              "seconds", "not", "spent"]  # fmt: skip
+    rows = {r.split()[0]: r.split()[1:] for r in reused}
+    assert list(rows) == shared
+    assert all(r[0] == VERSIONS[0] and int(r[1]) > 0 and float(r[2]) > 0 for r in rows.values())
+    not_uploaded = sum(int(r[1]) for r in rows.values())
+    not_spent = sum(float(r[2]) for r in rows.values())
+    assert title == (
+        f"reused from other versions: {len(shared)} datastore(s), {not_uploaded} bytes not "
+        f"uploaded, {not_spent:.2f} s not spent:"
+    )
     index = json.loads((tmp_path / "out" / "versions.json").read_text())
     assert sorted(v["version"] for v in index["versions"]) == VERSIONS
     assert index["current"] == VERSIONS[-1]

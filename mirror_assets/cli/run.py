@@ -13,7 +13,15 @@ import dagster as dg
 from mirror_assets.cli.args import DAGSTER_LOG_LEVELS
 from mirror_assets.cli.output import print_table
 from mirror_assets.cli.progress import RunProgress
-from mirror_assets.cli.summary import BUILD_ASSETS, HEADERS, NUMERIC, failure_lines, summary_rows
+from mirror_assets.cli.summary import (
+    BUILD_ASSETS,
+    HEADERS,
+    NUMERIC,
+    REUSE_HEADERS,
+    failure_lines,
+    reuse_rows,
+    summary_rows,
+)
 from mirror_assets.code_location import execute_partition_run
 from mirror_assets.config.settings import Settings
 from mirror_assets.defs.jobs import mirror_catalog_job
@@ -101,9 +109,10 @@ def _step_failure_message(event: dg.DagsterEvent) -> str:
 
 def _datastore_tables(
     result: dg.JobExecutionResult,
-) -> tuple[list[dict] | None, dict[str, list[dict]]]:
+) -> tuple[list[dict] | None, dict[str, list[dict]], list[dict] | None]:
     """This run's per-datastore tables: `published_catalog`'s `version_datastores` (None if it
-    did not materialise) and each build stage's `datastores`, by stage name."""
+    did not materialise), each build stage's `datastores`, by stage name, and
+    `published_catalog`'s `reused_from_other_versions`."""
     tables: dict[str, list[dict]] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
@@ -116,16 +125,36 @@ def _datastore_tables(
         for stage, asset in BUILD_ASSETS.items()
         if f"{asset}.datastores" in tables
     }
-    return tables.get("published_catalog.version_datastores"), stages
+    return (
+        tables.get("published_catalog.version_datastores"),
+        stages,
+        tables.get("published_catalog.reused_from_other_versions"),
+    )
 
 
 def print_summary(
-    version_table: list[dict] | None, stage_tables: dict[str, list[dict]], version: str
+    version_table: list[dict] | None,
+    stage_tables: dict[str, list[dict]],
+    copied: list[dict] | None,
+    version: str,
 ) -> None:
-    """The run's table: a row per datastore with its state, rows, bytes, seconds and failure."""
+    """The run's table: a row per datastore with its state, rows, bytes, seconds and failure;
+    then, after an empty line, a row per datastore taken from another version."""
     rows = summary_rows(version_table, stage_tables)
     if rows:
         print_table(HEADERS, rows, right=NUMERIC, title=f"{version}:")
+    reused = reuse_rows(stage_tables, copied)
+    if reused:
+        not_uploaded = sum(int(r[2]) for r in reused)
+        not_spent = sum(float(r[3]) for r in reused)
+        print()
+        print_table(
+            REUSE_HEADERS,
+            reused,
+            right=REUSE_HEADERS[2:],
+            title=f"reused from other versions: {len(reused)} datastore(s), {not_uploaded} bytes "
+            f"not uploaded, {not_spent:.2f} s not spent:",
+        )
 
 
 def progress_listener(progress: RunProgress):
@@ -242,9 +271,9 @@ def _run(
             on_event=progress_listener(progress),
             settings=settings,
         )
-    version_table, stage_tables = _datastore_tables(result)
+    version_table, stage_tables, copied = _datastore_tables(result)
     if verbosity >= 0:
-        print_summary(version_table, stage_tables, version)
+        print_summary(version_table, stage_tables, copied, version)
     # From the run's own materialisations (the stages' records, as the UI shows them).
     failed = failure_lines(version_table, stage_tables)
     for line in failed:

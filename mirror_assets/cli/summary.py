@@ -1,4 +1,5 @@
-"""The table `mirror-catalog run` ends with: one row per datastore, from the run's own events.
+"""The tables `mirror-catalog run` ends with: one row per datastore, from the run's own events,
+and one per datastore taken from another version.
 
 Built from the per-datastore tables the run's materialisations carry (`published_catalog`'s
 `version_datastores`, each stage's `datastores`), handed over as plain records, so nothing here
@@ -120,6 +121,38 @@ def summary_rows(
             )
         )
     return rows
+
+
+REUSE_HEADERS = ("datastore", "reused from", "bytes not uploaded", "seconds not spent")
+
+
+def reuse_rows(
+    stage_tables: Mapping[str, Sequence[Record]], copied: Sequence[Record] | None
+) -> list[tuple[str, ...]]:
+    """A row (REUSE_HEADERS order, as text) per datastore this run took from another version:
+    the build stages' records of a build reused from there (its seconds are what it took there,
+    not spent here), and `copied` (`published_catalog`'s `reused_from_other_versions`: the
+    objects copied server-side instead of uploaded)."""
+    donors: dict[str, set[str]] = {}
+    seconds: dict[str, float] = {}
+    for records in stage_tables.values():
+        for r in records:
+            if not r.get("reused_from") or r.get("unchanged"):
+                continue
+            name = str(r["datastore"])
+            donors.setdefault(name, set()).add(str(r["reused_from"]))
+            if isinstance(r.get("seconds"), int | float):
+                seconds[name] = seconds.get(name, 0.0) + float(r["seconds"])
+    not_uploaded: dict[str, int] = {}
+    for r in copied or []:
+        name = str(r["datastore"])
+        not_uploaded[name] = int(r.get("bytes_not_uploaded") or 0)
+        donors.setdefault(name, set()).update(str(r["reused_from"]).split(", "))
+    return [
+        (name, ", ".join(sorted(versions)), str(not_uploaded.get(name, 0)),
+         f"{seconds.get(name, 0.0):.2f}")
+        for name, versions in sorted(donors.items())
+    ]  # fmt: skip
 
 
 def failure_lines(

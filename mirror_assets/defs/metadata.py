@@ -131,21 +131,34 @@ def duration_since(start: float) -> dg.MetadataValue:
     return dg.MetadataValue.float(round(time.perf_counter() - start, 3))
 
 
-def reuse_summary(report: PublishReport) -> str:
-    """Per datastore, the version its copied objects came from and the bytes not uploaded."""
+def reuse_table(report: PublishReport) -> dg.MetadataValue:
+    """Per datastore whose objects were copied from other archived versions: those versions,
+    the objects copied and the bytes not uploaded."""
     prefix = archive_prefix(report.version)
-    rows: dict[str, tuple[set[str], int]] = {}
+    rows: dict[str, tuple[set[str], int, int]] = {}
     for key, donor in report.copied.items():
         relative = key.removeprefix(prefix)
         name = relative.removeprefix("source/").split("/")[0]
         for suffix in ("_uniqs.parquet", "_metadata.json", ".parquet", ".json"):
             name = name.removesuffix(suffix)
-        versions, size = rows.get(name, (set(), 0))
+        versions, objects, size = rows.get(name, (set(), 0, 0))
         versions.add(donor.removeprefix("versions/").split("/")[0])
-        rows[name] = (versions, size + report.copied_sizes[key])
-    if not rows:
-        return "nothing copied from other versions"
-    lines = ["| datastore | reused from | bytes not uploaded |", "|---|---|---:|"]
-    for name, (versions, size) in sorted(rows.items()):
-        lines.append(f"| {name} | {', '.join(sorted(versions))} | {size} |")
-    return "\n".join(lines)
+        rows[name] = (versions, objects + 1, size + report.copied_sizes[key])
+    columns = [
+        dg.TableColumn("datastore", "string"),
+        dg.TableColumn("reused_from", "string", description="the archived version(s) copied from"),
+        dg.TableColumn("objects_copied", "int"),
+        dg.TableColumn("bytes_not_uploaded", "int"),
+    ]
+    records = [
+        dg.TableRecord(
+            {
+                "datastore": name,
+                "reused_from": ", ".join(sorted(versions)),
+                "objects_copied": objects,
+                "bytes_not_uploaded": size,
+            }
+        )
+        for name, (versions, objects, size) in sorted(rows.items())
+    ]
+    return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))

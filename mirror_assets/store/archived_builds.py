@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +40,14 @@ RECORD = "archived-builds.json"
 @dataclass(frozen=True)
 class ArchivedBuild:
     """A datastore's build as an archived version holds it: its objects (keys relative to that
-    version, the spec left out), rows and the build stages' fingerprints."""
+    version, the spec left out), rows, and the build stages' fingerprints and seconds."""
 
     version: str
     name: str
     rows: int | None
     fingerprints: dict[str, str]
     objects: dict[str, StoredObject]
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_folder(self) -> bool:
@@ -73,11 +74,13 @@ class ArchivedBuild:
         }
 
     def outcome(self, name: str, stage: str) -> Outcome:
-        """`stage`'s outcome for datastore `name` taken from this build."""
+        """`stage`'s outcome for datastore `name` taken from this build, with the seconds the
+        stage took to build it (what taking it saves)."""
+        seconds = {"seconds": self.seconds[stage]} if stage in self.seconds else {}
         return Outcome(
             name,
             True,
-            self.metrics(),
+            self.metrics() | seconds,
             fingerprint=self.fingerprints[stage],
             reused_from=self.version,
             from_archive=True,
@@ -90,6 +93,7 @@ class ArchivedBuild:
             "rows": self.rows,
             "fingerprints": self.fingerprints,
             "objects": {k: [o.size, o.etag] for k, o in sorted(self.objects.items())},
+            "seconds": self.seconds,
         }
 
     @classmethod
@@ -101,6 +105,7 @@ class ArchivedBuild:
             document["rows"],
             document["fingerprints"],
             objects,
+            document.get("seconds", {}),
         )
 
 
@@ -127,7 +132,9 @@ class ArchivedBuilds:
                     continue
                 spec = f"source/{name}.json"
                 objects = {k: o for k, o in entry.objects.items() if k != spec}
-                build = ArchivedBuild(archived, name, entry.rows, entry.fingerprints, objects)
+                build = ArchivedBuild(
+                    archived, name, entry.rows, entry.fingerprints, objects, entry.seconds
+                )
                 self.by_fingerprints.setdefault(key, []).append(build)
 
     def find(self, name: str, fingerprints: dict[str, str]) -> ArchivedBuild | None:

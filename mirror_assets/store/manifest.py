@@ -47,6 +47,9 @@ class ArchivedDatastore:
     inputs: dict[str, str] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
     cause: str = ""
+    # Each build stage's seconds when the datastore was built, carried by builds reused from it:
+    # what a version that takes this build does not spend.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def present_in(self, listing: dict[str, StoredObject]) -> bool:
         """Every object is in `listing` (relative keys) with the recorded size and ETag."""

@@ -167,7 +167,7 @@ def read_archive(
 
 def _records(staging: VersionStaging, plan: PublishPlan) -> dict[str, ArchivedDatastore]:
     """The manifest entries of the datastores published from here: rows, the digests of their
-    inputs and each build stage's fingerprint (code version and settings included)."""
+    inputs, each build stage's fingerprint (code version and settings included) and seconds."""
     digests = load_input_digests(staging.status)
     outcomes = {stage: outcomes_by_name(staging.status, stage) for stage in BUILD_STAGES}
     rows = {d.name: d.rows for d in plan.picture}
@@ -180,6 +180,11 @@ def _records(staging: VersionStaging, plan: PublishPlan) -> dict[str, ArchivedDa
                 s: o[name].fingerprint
                 for s, o in outcomes.items()
                 if o.get(name) and o[name].fingerprint
+            },
+            seconds={
+                s: float(o[name].metrics["seconds"])
+                for s, o in outcomes.items()
+                if o.get(name) and isinstance(o[name].metrics.get("seconds"), int | float)
             },
         )
         for name in [*plan.publish, *plan.reused]

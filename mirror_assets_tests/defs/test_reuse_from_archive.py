@@ -31,6 +31,7 @@ from mirror_assets_tests.pipeline import (
     log_messages,
     metadata_of,
     run_job,
+    table_rows,
 )
 
 pytestmark = pytest.mark.slow
@@ -163,7 +164,23 @@ def test_a_backfill_on_new_machines_copies_unchanged_datastores_from_the_archive
     assert published["datastores_built"] == 1
     assert published["datastores_copied_from_archive"] == 6
     assert published["objects_copied_from_other_versions"] == len(same)
-    assert "| cmip5_al33 | v2025-03-01 |" in published["reused_from_other_versions"]
+    reused = table_rows(published, "reused_from_other_versions")
+    assert {n: r["reused_from"] for n, r in reused.items()} == {
+        n: V1 for n in ALL_B if n != "by473"
+    }
+    assert sum(r["objects_copied"] for r in reused.values()) == len(same)
+    assert sum(r["bytes_not_uploaded"] for r in reused.values()) == published["bytes_not_uploaded"]
+    # The seconds not spent are what the build took on V1's machine, carried by its manifest.
+    build_stages = {"sidecars": "datastore_sidecars", "partitioned": "partitioned_datastores"}
+    for stage, asset in build_stages.items():
+        taken = {n: manifests[V1]["datastores"][n]["seconds"][stage] for n in reused}
+        assert all(s > 0 for s in taken.values())
+        rows = table_rows(metadata_of(runs[V2], asset))
+        assert {n: rows[n]["seconds"] for n in reused} == taken
+        not_spent = metadata_of(runs[V2], asset)["seconds_not_spent"]
+        assert not_spent == pytest.approx(sum(taken.values()), abs=1e-3)
+        # ... and carried on by V2's manifest, for V3 to take.
+        assert {n: manifests[V2]["datastores"][n]["seconds"][stage] for n in reused} == taken
     if store.proxy:
         sent, copied = uploads[V2]
         assert copied == set(same)

@@ -11,7 +11,7 @@ from mirror_assets.defs.assets.specs import datastore_specs
 from mirror_assets.defs.metadata import (
     duration_since,
     outcome_metadata,
-    reuse_summary,
+    reuse_table,
     version_table,
 )
 from mirror_assets.defs.partitions import catalog_versions
@@ -97,7 +97,7 @@ def published_catalog(
             "objects_unchanged": report.unchanged,
             "objects_copied_from_other_versions": len(report.copied),
             "bytes_not_uploaded": report.bytes_copied,
-            "reused_from_other_versions": dg.MetadataValue.md(reuse_summary(report)),
+            "reused_from_other_versions": reuse_table(report),
             "datastores_built": len(built.publish),
             "datastores_copied_from_archive": len(built.reused),
             "datastores_kept_as_archived": ", ".join(sorted(built.carried)),
