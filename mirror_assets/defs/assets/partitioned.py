@@ -83,7 +83,7 @@ def partitioned_datastores(
     total = sum(rows(n) for n in names if n not in archived)
     with (
         stop_on_full_disk(stage, version.root),
-        staging.duckdb(context.partition_key) as con,
+        staging.stage_duckdb(context.partition_key) as con,
         partitioned_writes(con, mirror_settings.row_group_size) as threads,
     ):
         # Writers are shared out by rows, and every writer of the stage holds one of `slots`:

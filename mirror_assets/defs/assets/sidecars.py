@@ -89,7 +89,7 @@ def datastore_sidecars(
 
     with (
         stop_on_full_disk(stage, version.root),
-        staging.duckdb(context.partition_key) as con,
+        staging.stage_duckdb(context.partition_key) as con,
         one_thread_per_statement(con) as threads,
     ):
         # A datastore that runs out of memory is retried with every slot, nothing alongside.
