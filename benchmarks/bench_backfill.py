@@ -12,7 +12,7 @@ against the targets: versions 2-4 each at most 0.25x the first's wall and 10 % o
 total at most 1.75x a single version.
 
     python benchmarks/bench_backfill.py [--rows 2500000] [--out benchmarks/results/backfill]
-        [--separate-processes | --fresh-staging]
+        [--separate-processes | --fresh-staging] [--repeat N]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -132,15 +133,38 @@ def main() -> None:
         help="a process and a new staging folder per version, as on new machines (reuse from "
         "the archive)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the whole backfill N times (a new bucket and staging each); report each run "
+        "and the median wall of each version",
+    )
     args = parser.parse_args()
     catalog = args.out / "catalog"
     if not (catalog / VERSIONS[-1]).is_dir():
         shutil.rmtree(catalog, ignore_errors=True)
         make_versions(catalog, args.rows)
-    work = Path(tempfile.mkdtemp(prefix="bench-backfill-"))
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
     )
+    runs = []
+    for _ in range(args.repeat):
+        runs.append(one_backfill(catalog, args.separate_processes, args.fresh_staging))
+        report(runs[-1])
+    if len(runs) > 1:
+        print(f"\nmedian of {len(runs)} runs:")
+        report(
+            [
+                (version, statistics.median(r[i][1] for r in runs), sent, copies)
+                for i, (version, _, sent, copies) in enumerate(runs[0])
+            ]
+        )
+
+
+def one_backfill(catalog: Path, separate_processes: bool, fresh_staging: bool) -> list[Measure]:
+    """The 4 versions mirrored to a new moto server, behind the recording proxy."""
+    work = Path(tempfile.mkdtemp(prefix="bench-backfill-"))
     try:
         with moto_process(work / "moto.log") as endpoint:
             bucket = f"backfill-{uuid.uuid4().hex[:8]}"
@@ -148,15 +172,13 @@ def main() -> None:
             proxy = FaultProxy(int(endpoint.endpoint_url.rsplit(":", 1)[1])).start()
             try:
                 dest = f"s3://{bucket}"
-                if args.separate_processes or args.fresh_staging:
-                    results = separate(catalog, work, dest, proxy, args.fresh_staging)
-                else:
-                    results = backfill(catalog, work, dest, proxy)
+                if separate_processes or fresh_staging:
+                    return separate(catalog, work, dest, proxy, fresh_staging)
+                return backfill(catalog, work, dest, proxy)
             finally:
                 proxy.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report(results)
 
 
 def report(results: list[Measure]) -> None:
