@@ -251,7 +251,9 @@ def publish_version(
                 _verify(stored, expected)
             keys = [*tree, *copied_or_kept]
             built = [*datastores, *reused]
-            manifest = _manifest(version, keys, built, records or {}, carried, stored)
+            manifest = _manifest(
+                version, keys, built, records or {}, carried, stored, stored_manifest.result()
+            )
             if not dry_run and manifest.to_bytes() != stored_manifest.result():
                 # Written after the objects it names are verified, so it never names a
                 # missing one.
@@ -347,18 +349,26 @@ def _manifest(
     records: dict[str, ArchivedDatastore],
     carried: dict[str, ArchivedDatastore],
     stored: dict[str, StoredObject],
+    previous: bytes | None,
 ) -> Manifest:
     """The version's manifest: the published datastores' objects as the store lists them now,
-    with their records, and the carried ones as they were."""
+    with their records, and the carried ones as they were. A datastore the `previous` manifest
+    already records exactly so, but for its build seconds, keeps that entry: rebuilding the same
+    output does not rewrite the version's records."""
     prefix = archive_prefix(version)
 
     def objects(name: str) -> dict[str, StoredObject]:
         return {k: stored[prefix + k] for k in datastore_keys(name, keys) if prefix + k in stored}
 
-    built = {
-        name: replace(records.get(name, ArchivedDatastore({})), objects=objects(name))
-        for name in datastores
-    }
+    try:
+        before = Manifest.from_bytes(previous).datastores if previous else {}
+    except (ValueError, KeyError, TypeError):
+        before = {}
+    built = {}
+    for name in datastores:
+        entry = replace(records.get(name, ArchivedDatastore({})), objects=objects(name))
+        same = before.get(name)
+        built[name] = same if same and replace(same, seconds=entry.seconds) == entry else entry
     return Manifest(version, built | carried, stored.get(prefix + METACATALOG))
 
 
