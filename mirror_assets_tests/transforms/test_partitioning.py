@@ -87,17 +87,24 @@ def test_sort_columns_are_the_lowest_cardinality_varying_non_partition_columns(c
     ]
 
 
-def _assert_sorted_with_small_row_groups(con, files, sort_cols):
-    for f in files:
-        cols = ", ".join(sort_cols)
-        inversions = con.execute(
+def _inversions(con, files, sort_cols):
+    """Per file, how many rows come before one they sort after (0: the file is sorted)."""
+    cols = ", ".join(sort_cols)
+    return {
+        f: con.execute(
             f"""SELECT count(*) FROM (
                   SELECT [{cols}] AS k, lag([{cols}]) OVER (ORDER BY file_row_number) AS prev
                   FROM read_parquet(?, file_row_number = true)
                 ) WHERE prev IS NOT NULL AND prev > k""",
             [f],
         ).fetchall()[0][0]
-        assert inversions == 0, f
+        for f in files
+    }
+
+
+def _assert_sorted_with_small_row_groups(con, files, sort_cols):
+    assert _inversions(con, files, sort_cols) == {f: 0 for f in files}
+    for f in files:
         largest = con.execute(
             "SELECT max(row_group_num_rows) FROM parquet_metadata(?)", [f]
         ).fetchall()[0][0]
@@ -151,20 +158,6 @@ def test_missing_partition_column_is_named(con, tmp_path, big_datastore):
     schema = read_schema(con, big_datastore)
     with pytest.raises(DatastoreError, match=r"partition column\(s\) table not in the table"):
         partition(con, big_datastore, tmp_path / "o", schema, ["realm", "table"], [], 10_000)
-
-
-def _inversions(con, files, sort_cols):
-    cols = ", ".join(sort_cols)
-    return {
-        f: con.execute(
-            f"""SELECT count(*) FROM (
-                  SELECT [{cols}] AS k, lag([{cols}]) OVER (ORDER BY file_row_number) AS prev
-                  FROM read_parquet(?, file_row_number = true)
-                ) WHERE prev IS NOT NULL AND prev > k""",
-            [f],
-        ).fetchall()[0][0]
-        for f in files
-    }
 
 
 def test_partition_files_stay_sorted_when_the_connection_has_several_threads(con, tmp_path):
