@@ -75,6 +75,17 @@ def test_prefix_keeps_the_layout_below_it(tmp_path, s3_target):
     assert "metacatalog.parquet" in bucket.list("")
 
 
+def test_listing_leaves_timestamps_unparsed(s3_target):
+    """A listing's LastModified stays text: nothing reads it, and parsing one per key was most of
+    the client's time on a listing."""
+    bucket = s3_target.bucket()
+    bucket.setup()
+    bucket.put("t/a.json", b"{}")
+    assert bucket.list("t/")["t/a.json"].size == 2
+    answer = bucket.client.list_objects_v2(Bucket=s3_target.bucket_name, Prefix="t/")
+    assert isinstance(answer["Contents"][0]["LastModified"], str)
+
+
 def test_delete_many_objects_in_batches(s3_target, monkeypatch):
     """DeleteObjects carries Content-MD5 (Swift refuses it otherwise) and batches keys."""
     monkeypatch.setattr("mirror_assets.store.s3.DELETE_BATCH", 3)
