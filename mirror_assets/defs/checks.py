@@ -222,11 +222,13 @@ def catalog_files_exist(
     """Every published spec's catalog_file points at an object that exists in the store: in the
     version's archive, and at the root when the version is current."""
     key = context.partition_key
-    _, names = _checked(context, staging)
+    version, names = _checked(context, staging)
     bucket = object_store.bucket()
     current = read_versions_index(bucket).get("current") == key
     spec_keys = published_spec_keys(key, names, at_root=current)
-    problems = catalog_file_problems(bucket, mirror_settings.public_base_url, spec_keys)
+    problems = catalog_file_problems(
+        bucket, mirror_settings.public_base_url, spec_keys, version.build / "source"
+    )
     return _result(problems, len(spec_keys))
 
 

@@ -20,7 +20,7 @@ from mirror_assets.files import tree_files
 from mirror_assets.state.staging import VersionStaging
 from mirror_assets.store.archived_builds import ArchivedBuild, taken_from_archive
 from mirror_assets.store.bucket import Bucket
-from mirror_assets.store.publish import archive_prefix
+from mirror_assets.store.publish import archive_prefix, spec_bytes
 from mirror_assets.store.transfers import run_all
 from mirror_assets.transforms.datastore import count_rows, read_schema
 from mirror_assets.transforms.layout import DatastoreLayout, choose_layout
@@ -214,13 +214,26 @@ def _catalog_file_target(
     return [f"{key}: catalog_file {url} points at nothing ({target} is missing)"]
 
 
-def catalog_file_problems(bucket: Bucket, public_base_url: str, spec_keys: list[str]) -> list[str]:
+def catalog_file_problems(
+    bucket: Bucket, public_base_url: str, spec_keys: list[str], built: Path | None = None
+) -> list[str]:
     """Each published spec's catalog_file is below the public base URL and names an object, or a
-    hive folder of objects with a URL ending in `/`, that exists in the store. The specs are read
-    concurrently, and each folder their targets are in is listed once."""
+    hive folder of objects with a URL ending in `/`, that exists in the store.
+
+    The specs' folders are listed once each, concurrently. A spec is read from the store unless
+    `built` (a build's source/ folder) holds it and the listing shows the ETag of the built spec
+    pointed at the parquet beside it: then the store holds exactly those bytes."""
     with ThreadPoolExecutor(bucket.concurrency, thread_name_prefix="check") as pool:
-        specs = run_all(pool, "read", bucket.get_bytes, spec_keys)
-    listings: dict[str, Mapping[str, object]] = {}
+        listings = run_all(pool, "list", bucket.list, sorted({_folder(k) for k in spec_keys}))
+
+        def read(key: str) -> bytes | None:
+            listed = listings[_folder(key)]
+            known = _spec_beside(built, key, listed, public_base_url) if built else None
+            if known is not None and bucket.etags(known).matches(listed.get(key)):
+                return known
+            return bucket.get_bytes(key)
+
+        specs = run_all(pool, "read", read, spec_keys)
     problems = []
     for key in spec_keys:
         raw = specs[key]
@@ -236,12 +249,31 @@ def catalog_file_problems(bucket: Bucket, public_base_url: str, spec_keys: list[
         if target is None:
             problems.append(f"{key}: catalog_file {url} is not below {public_base_url}")
             continue
-        folder = target.rstrip("/").rpartition("/")[0]
-        folder += "/" if folder else ""
+        folder = _folder(target.rstrip("/"))
         if folder not in listings:
             listings[folder] = bucket.list(folder)
         problems += _catalog_file_target(listings[folder], key, str(url), target)
     return problems
+
+
+def _folder(key: str) -> str:
+    """The folder holding `key`, with its trailing `/` ("" at the top)."""
+    folder = key.rpartition("/")[0]
+    return folder + "/" if folder else ""
+
+
+def _spec_beside(
+    built: Path, key: str, listed: Mapping[str, object], public_base_url: str
+) -> bytes | None:
+    """The spec a publish writes at `key` from the build's spec: catalog_file pointed at the
+    parquet beside it (a hive folder if `listed` holds objects below it); None if not built."""
+    path = built / key.rpartition("/")[2]
+    parquet = key.removesuffix(".json") + ".parquet"
+    folder = any(k.startswith(parquet + "/") for k in listed)
+    try:
+        return spec_bytes(path, f"{public_base_url.rstrip('/')}/{parquet}{'/' if folder else ''}")
+    except (OSError, MirrorError):  # not built here, or unreadable: read the store's
+        return None
 
 
 def published_spec_keys(version: str, names: list[str], at_root: bool) -> list[str]:

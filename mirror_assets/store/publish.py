@@ -101,7 +101,8 @@ def version_tree(build_dir: Path, datastores: list[str]) -> dict[str, Path]:
     return tree
 
 
-def _spec_bytes(path: Path, url: str) -> bytes:
+def spec_bytes(path: Path, url: str) -> bytes:
+    """The spec at `path` as published with catalog_file = `url`."""
     return _dump_spec(with_catalog_file(read_spec(path), url))
 
 
@@ -198,7 +199,7 @@ def publish_version(
     # The archived specs point at the archived parquet beside them; the built ones at the root.
     payloads: dict[str, Payload] = {
         prefix + key: (
-            _spec_bytes(
+            spec_bytes(
                 path,
                 public_catalog_url(
                     public_base_url, _spec_name(key), prefix, folder=is_folder(_spec_name(key))

@@ -16,6 +16,7 @@ import pytest
 from mirror_assets.definitions import build_resources
 from mirror_assets.defs.assets import mirror_assets
 from mirror_assets.defs.checks import mirror_checks
+from mirror_assets.state.staging import VersionStaging
 from mirror_assets.store.bucket import LocalBucket
 from mirror_assets.store.invariants import catalog_file_problems, partition_layout_problems
 from mirror_assets_tests.pipeline import (
@@ -173,6 +174,43 @@ def test_catalog_file_check_finds_a_spec_pointing_at_nothing(tmp_path, sample_ca
         f"(versions/{VERSION_B}/source/by473.parquet is missing)",
         f"source/by473.json: catalog_file https://elsewhere.example/by473.parquet "
         f"is not below {BASE_URL}",
+    ]
+
+
+class ReadCountingBucket(LocalBucket):
+    """A local bucket that records the keys read whole."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.read: list[str] = []
+
+    def get_bytes(self, key):
+        self.read.append(key)
+        return super().get_bytes(key)
+
+
+def test_catalog_file_check_reads_only_specs_that_differ_from_the_build(tmp_path, sample_catalog):
+    """A published spec whose listed ETag is the built spec's, pointed beside itself, is known
+    without reading it; one that differs is read, and its problem found."""
+    dest, staging = tmp_path / "dest", tmp_path / "staging"
+    settings = settings_for(sample_catalog, dest, staging, single_file_max_records=4)
+    assert run_job(settings, VERSION_B).success
+    built = VersionStaging.of(staging, VERSION_B).build / "source"
+    names = ["by473", "cmip6_oi10"]  # a single file (no partition columns) and a hive folder
+    keys = [f"{prefix}source/{n}.json" for prefix in (f"versions/{VERSION_B}/", "") for n in names]
+    bucket = ReadCountingBucket(dest)
+    assert catalog_file_problems(bucket, BASE_URL, keys, built) == []
+    assert bucket.read == []
+
+    archived = dest / "versions" / VERSION_B / "source" / "cmip6_oi10.json"
+    spec = json.loads(archived.read_text())
+    spec["catalog_file"] = spec["catalog_file"].rstrip("/")
+    archived.write_text(json.dumps(spec))
+    problems = catalog_file_problems(bucket, BASE_URL, keys, built)
+    assert bucket.read == [f"versions/{VERSION_B}/source/cmip6_oi10.json"]
+    assert problems == [
+        f"versions/{VERSION_B}/source/cmip6_oi10.json: catalog_file {spec['catalog_file']} names "
+        f"a single file, but versions/{VERSION_B}/source/cmip6_oi10.parquet is a hive folder"
     ]
 
 
