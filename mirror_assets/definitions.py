@@ -11,7 +11,7 @@ from mirror_assets.config.settings import Settings, load_settings
 from mirror_assets.defs.assets import mirror_assets
 from mirror_assets.defs.checks import mirror_checks
 from mirror_assets.defs.jobs import mirror_catalog_job
-from mirror_assets.defs.resources import RunOptions, staging_resource
+from mirror_assets.defs.resources import RunOptions, early_copies_resource, staging_resource
 from mirror_assets.defs.sensors import build_new_versions_sensor
 from mirror_assets.fetch.sources import open_source
 from mirror_assets.store.destinations import object_store_for
@@ -25,6 +25,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "object_store": object_store_for(settings),
         "staging": staging_resource(settings),
         "mirror_settings": settings,
+        "early_copies": early_copies_resource,
         # Run-scoped: a run's config (launchpad or mirror-catalog flags) overrides these.
         "run_options": RunOptions(allow_partial=settings.allow_partial),
     }

@@ -191,6 +191,28 @@ def taken_from_archive(
 Reuse = Callable[[str, str], Outcome | None]
 
 
+def read_once(read: Callable[[], ArchivedBuilds]) -> Callable[[], ArchivedBuilds]:
+    """`read`, called once however many threads ask (a failure is raised, and tried again)."""
+    lock = threading.Lock()
+    done: list[ArchivedBuilds] = []
+
+    def once() -> ArchivedBuilds:
+        with lock:
+            if not done:
+                done.append(read())
+            return done[0]
+
+    return once
+
+
+def builds_to_reuse(
+    archive: ArchivedBuilds, names: list[str], fingerprints: Callable[[str], dict[str, str]]
+) -> dict[str, ArchivedBuild]:
+    """The archived build each of `names` with one of the same fingerprints would reuse."""
+    found = {name: archive.find(name, fingerprints(name)) for name in names}
+    return {name: build for name, build in found.items() if build is not None}
+
+
 def sidecars_from_archive(
     read: Callable[[], ArchivedBuilds],
     fingerprints: Callable[[str], dict[str, str]],

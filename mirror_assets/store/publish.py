@@ -166,6 +166,7 @@ def publish_version(
     archive_listing: dict[str, StoredObject] | None = None,
     reuse: bool = True,
     reused: dict[str, dict[str, tuple[str, StoredObject]]] | None = None,
+    copied_early: dict[str, str] | None = None,
 ) -> PublishReport:
     """Upload changed objects to `versions/<v>/`, verify, write the manifest, record, and promote
     if now current. With `dry_run`, only read the bucket and report what would be uploaded,
@@ -176,7 +177,9 @@ def publish_version(
     the archive exactly as they are (their objects, as the manifest or listing found them, are
     neither uploaded nor deleted) and promoted with the rest. `archive_listing` is the listing of
     `versions/<v>/` when the caller already has it. With `reuse`, an object another archived
-    version holds (by its manifest) is copied from there server-side instead of uploaded.
+    version holds (by its manifest) is copied from there server-side instead of uploaded;
+    `copied_early` (archive key -> the key it was copied from) names objects already copied so
+    before the publish, reported as copied when the listing shows them as this build's.
     `etag_cache` remembers local files' etags between runs (by path, size and mtime).
     `metacatalog_file` publishes another metacatalog than the built one (e.g. without the
     entries of datastores that failed)."""
@@ -231,7 +234,16 @@ def publish_version(
         try:
             try:
                 expected = _archive(
-                    bucket, pool, payloads, copies, cache, setup, listing, donors, report
+                    bucket,
+                    pool,
+                    payloads,
+                    copies,
+                    cache,
+                    setup,
+                    listing,
+                    donors,
+                    report,
+                    copied_early or {},
                 )
             except MirrorError:
                 # A bucket that cannot be set up fails every upload: report that, not a key.
@@ -409,11 +421,13 @@ def _archive(
     listing: Future,
     donors: Future | None,
     report: PublishReport,
+    copied_early: dict[str, str],
 ) -> dict[str, Etags]:
     """Etags each object and, if the listing lacks it, copy it from another archived
     version that holds it or upload it, in one task per object, so hashing overlaps the
     transfers; the `copies` (key -> archived key and object) are copied from their archived
-    key. Returns what the listing must show afterwards."""
+    key. An object the listing has is unchanged, or copied if in `copied_early`. Returns what
+    the listing must show afterwards."""
 
     def archive_one(key: str) -> tuple[Etags, str | None]:
         if key in copies:
@@ -424,7 +438,7 @@ def _archive(
             printed = _etags(cache, bucket, payloads[key])
             donor = None
         if printed.matches(listing.result().get(key)):
-            return printed, None
+            return printed, copied_early.get(key)
         if donor is None and donors and donors.result():
             donor = donors.result().find(printed)
         if not report.dry_run:

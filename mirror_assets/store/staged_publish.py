@@ -200,10 +200,12 @@ def publish_staged(
     dry_run: bool = False,
     selected: Collection[str] | None = None,
     reuse: bool = True,
+    copied_early: dict[str, str] | None = None,
 ) -> tuple[PublishPlan, PublishReport]:
     """Publish the staged build of `version` (only the `selected` datastores, when given, the
     others kept as archived); record the publish outcomes unless `dry_run`. With `reuse`, objects
-    other archived versions hold are copied from them server-side, not uploaded.
+    other archived versions hold are copied from them server-side, not uploaded; `copied_early`
+    names those already copied before the publish (store/early_copies.py).
 
     A datastore that failed, or is missing, is left out of the metacatalog unless its archived
     build is kept; such a version is only promoted with `allow_partial`.
@@ -250,6 +252,7 @@ def publish_staged(
         archive_listing={prefix + k: o for k, o in listing.items()},
         reuse=reuse,
         reused={name: build.copies_for(name) for name, build in plan.reused.items()},
+        copied_early=copied_early,
     )
     if not dry_run:
         save_outcomes(staging.status, "publish", plan.outcomes())

@@ -13,6 +13,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from mirror_assets.definitions import build_definitions
+from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets_tests.defs.test_reuse_across_versions import (
     V1,
     V2,
@@ -229,3 +231,55 @@ def test_no_reuse_builds_everything_on_a_new_machine(tmp_path, three_versions, s
     published = metadata_of(again, "published_catalog")
     assert published["objects_copied_from_other_versions"] == 0
     assert published["datastores_copied_from_archive"] == 0
+
+
+def test_reused_objects_are_copied_while_the_version_is_built(tmp_path, three_versions, store):
+    """The copies start in the sidecars step, beside the transforms: the publish finds them in
+    place and reports them as copied; none is made twice."""
+    _run(three_versions, tmp_path, store, V1)
+    instance = dg.DagsterInstance.ephemeral()
+    second = _run(three_versions, tmp_path, store, V2, instance=instance)
+
+    copied = metadata_of(second, "published_catalog")["objects_copied_from_other_versions"]
+    assert copied > 0
+    [early] = [
+        entry
+        for entry in instance.all_logs(second.run_id)
+        if entry.user_message.startswith("early copies:")
+    ]
+    assert early.step_key == "datastore_sidecars"
+    assert early.user_message.startswith(
+        f"early copies: {copied} object(s) of 6 reused datastore(s) copied into versions/{V2}/"
+    )
+    if store.proxy:
+        prefix = f"/{store.dest.removeprefix('s3://')}/versions/{V2}/"
+        order = [copy for path, _, copy in store.proxy.puts if prefix in path]
+        # Every copy precedes the publish's first upload into the version, and none repeats.
+        assert order == [True] * copied + [False] * (len(order) - copied)
+        copies = [p for p, _, copy in store.proxy.puts if prefix in p and copy]
+        assert len(set(copies)) == len(copies)
+
+
+def test_early_copies_no_publish_takes_are_deleted_when_the_run_ends(
+    tmp_path, three_versions, store
+):
+    _run(three_versions, tmp_path, store, V1)
+    config = settings(
+        three_versions, tmp_path / "machine-V2", store, single_file_max_records=SINGLE_FILE_MAX
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(catalog_versions.name, [V2])
+    result = (
+        build_definitions(config)
+        .resolve_job_def("mirror_catalog")
+        .execute_in_process(
+            partition_key=V2,
+            instance=instance,
+            asset_selection=[dg.AssetKey("raw_catalog"), dg.AssetKey("datastore_sidecars")],
+        )
+    )
+
+    assert result.success
+    assert any(m.startswith("early copies:") for m in log_messages(instance, result.run_id))
+    assert store.listing(f"versions/{V2}/") == {}
+    assert _datastores(store, f"versions/{V1}/") == ALL_B

@@ -15,7 +15,7 @@ from mirror_assets.defs.metadata import (
     version_table,
 )
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import ObjectStore, RunOptions, StagingArea
+from mirror_assets.defs.resources import ObjectStore, RunEarlyCopies, RunOptions, StagingArea
 from mirror_assets.defs.retries import TRANSIENT_RETRY, retry_only_transient, stop_on_full_disk
 from mirror_assets.state.outcomes import STAGES
 from mirror_assets.state.staging import METACATALOG
@@ -40,6 +40,7 @@ def published_catalog(
     object_store: dg.ResourceParam[ObjectStore],
     mirror_settings: dg.ResourceParam[Settings],
     run_options: RunOptions,
+    early_copies: dg.ResourceParam[RunEarlyCopies],
 ) -> dg.MaterializeResult:
     """The version published to the object store under versions/<version>/ with its
     manifest, and promoted to the bucket root when it is the newest complete, non-hidden version.
@@ -64,6 +65,7 @@ def published_catalog(
             dry_run=object_store.dry_run,
             selected=run_options.scope().selected,
             reuse=run_options.reuse,
+            copied_early=early_copies.take(key),
         )
     for action in report.actions() if report.dry_run else []:
         context.log.info(f"dry run: would {action}")

@@ -13,18 +13,21 @@ from mirror_assets.defs.assets.fingerprints import (
 from mirror_assets.defs.assets.raw import raw_catalog
 from mirror_assets.defs.metadata import duration_since, outcome_metadata, timed
 from mirror_assets.defs.partitions import catalog_versions
-from mirror_assets.defs.resources import ObjectStore, RunOptions, StagingArea
+from mirror_assets.defs.resources import ObjectStore, RunEarlyCopies, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.state.digests import load_input_digests
-from mirror_assets.state.outcomes import run_stage
+from mirror_assets.state.outcomes import healthy_names, run_stage
 from mirror_assets.state.reuse import first_reuse, reuser
 from mirror_assets.state.staging import VersionStaging
 from mirror_assets.store.archived_builds import (
     ArchivedBuild,
     ArchivedBuilds,
+    builds_to_reuse,
+    read_once,
     record_archived_builds,
     sidecars_from_archive,
 )
+from mirror_assets.store.early_copies import EarlyCopies
 from mirror_assets.transforms.duck import one_thread_per_statement
 from mirror_assets.transforms.sidecars import write_sidecars
 from mirror_assets.transforms.write_plans import WriterSlots
@@ -53,6 +56,7 @@ def datastore_sidecars(
     run_options: RunOptions,
     mirror_settings: dg.ResourceParam[Settings],
     object_store: dg.ResourceParam[ObjectStore],
+    early_copies: dg.ResourceParam[RunEarlyCopies],
 ) -> dg.MaterializeResult:
     """Per datastore: <name>_uniqs.parquet (distinct values per column, num_records in its
     key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore
@@ -73,15 +77,29 @@ def datastore_sidecars(
             "partitioned": partitioned_fingerprint(digests, mirror_settings, name),
         }
 
+    key = context.partition_key
+    archive = read_once(lambda: ArchivedBuilds(object_store.bucket(), key, context.log))
+    in_scope = run_options.scope().selected
+    names = [
+        n
+        for n in healthy_names(version.status, upstream_stages(context))
+        if in_scope is None or n in in_scope
+    ]
+    if run_options.reuse and not object_store.dry_run:
+        # What another version's archive holds is copied into this one beside the build.
+        early_copies.start(
+            key,
+            lambda: EarlyCopies(
+                object_store.bucket(),
+                key,
+                lambda: builds_to_reuse(archive(), names, both_fingerprints),
+                context.log,
+            ),
+        )
     found: dict[str, ArchivedBuild | None] = {}
     reuse = first_reuse(
         reuser(version, stage, sidecar_files, required=2, enabled=run_options.reuse),
-        sidecars_from_archive(
-            lambda: ArchivedBuilds(object_store.bucket(), context.partition_key, context.log),
-            both_fingerprints,
-            found,
-            context.log,
-        ),
+        sidecars_from_archive(archive, both_fingerprints, found, context.log),
     )
 
     def outputs_present(name: str) -> bool:
