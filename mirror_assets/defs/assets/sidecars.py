@@ -27,7 +27,6 @@ from mirror_assets.store.archived_builds import (
     record_archived_builds,
     sidecars_from_archive,
 )
-from mirror_assets.store.early_copies import EarlyCopies
 from mirror_assets.transforms.duck import one_thread_per_statement
 from mirror_assets.transforms.sidecars import write_sidecars
 from mirror_assets.transforms.write_plans import WriterSlots
@@ -62,7 +61,8 @@ def datastore_sidecars(
     key-value metadata) and <name>_metadata.json (project_id, num_records). An empty datastore
     gets empty value lists, num_records 0 and a null project_id. A datastore built with the same
     inputs and shaping for another version is linked from the staging folder, or else taken from
-    the destination's archive of that version (nothing written here; the publish copies it)."""
+    the destination's archive of that version (nothing written here). Either way, its objects
+    archived for that version are copied into this version's archive while the build goes on."""
     start = time.perf_counter()
     stage = stage_of(context.asset_key)
     version = staging.version(context.partition_key)
@@ -88,13 +88,10 @@ def datastore_sidecars(
     if run_options.reuse and not object_store.dry_run:
         # What another version's archive holds is copied into this one beside the build.
         early_copies.start(
+            object_store.bucket(),
             key,
-            lambda: EarlyCopies(
-                object_store.bucket(),
-                key,
-                lambda: builds_to_reuse(archive(), names, both_fingerprints),
-                context.log,
-            ),
+            lambda: builds_to_reuse(archive(), names, both_fingerprints),
+            context.log,
         )
     found: dict[str, ArchivedBuild | None] = {}
     reuse = first_reuse(

@@ -1,17 +1,20 @@
 """The `early_copies` resource: the early copies (store/early_copies.py) a run started, kept from
 the step that starts them (datastore_sidecars) to the one that takes them (published_catalog).
 
-Run-scoped: each run gets its own; when the run ends, copies no publish took are deleted. With
-an executor that runs each step in its own process, the publish does not see them and does the
-copies itself (they are then already in place)."""
+Run-scoped: each run gets its own, and when the run ends, copies no publish took are deleted.
+This needs the steps in one process, as the job's in-process executor runs them; with one process
+per step the copies would be deleted as the sidecars step ends and the publish makes them again."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
 import dagster as dg
 
+from mirror_assets.store.archived_builds import ArchivedBuild
+from mirror_assets.store.bucket import Bucket
 from mirror_assets.store.early_copies import EarlyCopies
 
 
@@ -22,11 +25,18 @@ class RunEarlyCopies:
         self._started: dict[str, EarlyCopies] = {}
         self._lock = threading.Lock()
 
-    def start(self, version: str, start: Callable[[], EarlyCopies]) -> None:
-        """`start()` the copies of `version`, unless this run already did (a retried step)."""
+    def start(
+        self,
+        bucket: Bucket,
+        version: str,
+        find: Callable[[], dict[str, ArchivedBuild]],
+        logger: logging.Logger | logging.LoggerAdapter,
+    ) -> None:
+        """Start copying the builds `find()` returns into `version`, unless this run already did
+        (a retried step)."""
         with self._lock:
             if version not in self._started:
-                self._started[version] = start()
+                self._started[version] = EarlyCopies(bucket, version, find, logger)
 
     def take(self, version: str) -> dict[str, str]:
         """The copies made for `version` (copied key -> archived key), waiting for them; {} if
