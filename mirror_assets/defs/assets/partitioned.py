@@ -3,6 +3,7 @@ import time
 from collections.abc import Callable
 
 import dagster as dg
+import duckdb
 
 from mirror_assets.config.settings import Settings
 from mirror_assets.defs.assets.common import GROUP, OWNERS, stage_of, upstream_stages
@@ -14,7 +15,7 @@ from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.state.digests import load_input_digests
-from mirror_assets.state.outcomes import healthy_names, run_stage
+from mirror_assets.state.outcomes import run_stage
 from mirror_assets.state.reuse import first_reuse, reuser
 from mirror_assets.store.archived_builds import partitioned_from_archive, taken_from_archive
 from mirror_assets.transforms.datastore import DatastoreSchema, read_schema
@@ -91,27 +92,18 @@ def partitioned_datastores(
         # runs more writers than threads against the one memory_limit.
         slots = WriterSlots(threads)
 
-        def shape(name: str) -> tuple[DatastoreSchema, DatastoreLayout, list[str]]:
-            schema = read_schema(con, version.raw_file(name, ".parquet"))
+        def shape(
+            cursor: duckdb.DuckDBPyConnection, name: str
+        ) -> tuple[DatastoreSchema, DatastoreLayout, list[str]]:
+            schema = read_schema(cursor, version.raw_file(name, ".parquet"))
             layout = mirror_settings.layout(name, schema.columns, rows(name))
             sort_cols = choose_sort_columns(
                 schema,
-                read_cardinalities(con, version.uniqs(name)),
+                read_cardinalities(cursor, version.uniqs(name)),
                 layout.partition_columns,
                 mirror_settings.sort_column_count,
             )
             return schema, layout, sort_cols
-
-        # Read up front (a few ms each), so that the datastores start writing, and queue for
-        # their writers' slots, in the order the stage submits them: the largest first.
-        shapes: dict[str, tuple[DatastoreSchema, DatastoreLayout, list[str]] | Exception] = {}
-        for name in healthy_names(version.status, upstream):
-            if name in archived:
-                continue
-            try:
-                shapes[name] = shape(name)
-            except Exception as exc:  # noqa: BLE001 - raised again as this datastore's failure
-                shapes[name] = exc
 
         # Every datastore's writers queue for their slots as it is submitted, largest first, so
         # the order holds however quickly each one's worker gets going.
@@ -129,18 +121,17 @@ def partitioned_datastores(
 
         def rewrite(name: str) -> dict:
             src = version.raw_file(name, ".parquet")
-            found = shapes.get(name) or shape(name)
-            if isinstance(found, Exception):
-                raise found
-            schema, layout, sort_cols = found
-            partition_cols = layout.partition_columns
-            if layout.missing_columns:
-                context.log.warning(
-                    f"partitioned: {name} lacks partition column(s) "
-                    f"{', '.join(layout.missing_columns)}; partitioned by "
-                    f"{', '.join(partition_cols) or 'nothing (one file)'}"
-                )
             with con.cursor() as cursor:
+                # Read in the worker: a datastore reused or unchanged never reads them, and its
+                # writers' slots were queued as it was submitted, whatever this takes.
+                schema, layout, sort_cols = shape(cursor, name)
+                partition_cols = layout.partition_columns
+                if layout.missing_columns:
+                    context.log.warning(
+                        f"partitioned: {name} lacks partition column(s) "
+                        f"{', '.join(layout.missing_columns)}; partitioned by "
+                        f"{', '.join(partition_cols) or 'nothing (one file)'}"
+                    )
                 summary = partition_datastore(
                     cursor,
                     src,
