@@ -46,6 +46,7 @@ class RunEarlyCopies:
         return copies.take() if copies is not None else {}
 
     def discard_all(self) -> None:
+        """Delete the copies no publish took (the run is ending)."""
         with self._lock:
             left, self._started = list(self._started.values()), {}
         for copies in left:
