@@ -24,6 +24,7 @@ from mirror_assets.store.publish import archive_prefix, spec_bytes
 from mirror_assets.store.transfers import run_all
 from mirror_assets.transforms.datastore import count_rows, read_schema
 from mirror_assets.transforms.layout import DatastoreLayout, choose_layout
+from mirror_assets.transforms.specs import public_catalog_url
 
 
 def _rows(con: duckdb.DuckDBPyConnection, path: Path, hive: bool = False) -> int | str:
@@ -267,11 +268,13 @@ def _spec_beside(
 ) -> bytes | None:
     """The spec a publish writes at `key` from the build's spec: catalog_file pointed at the
     parquet beside it (a hive folder if `listed` holds objects below it); None if not built."""
-    path = built / key.rpartition("/")[2]
-    parquet = key.removesuffix(".json") + ".parquet"
-    folder = any(k.startswith(parquet + "/") for k in listed)
+    name = key.rpartition("/")[2].removesuffix(".json")
+    prefix = key.removesuffix(f"source/{name}.json")
+    folder = any(k.startswith(f"{prefix}source/{name}.parquet/") for k in listed)
     try:
-        return spec_bytes(path, f"{public_base_url.rstrip('/')}/{parquet}{'/' if folder else ''}")
+        return spec_bytes(
+            built / f"{name}.json", public_catalog_url(public_base_url, name, prefix, folder)
+        )
     except (OSError, MirrorError):  # not built here, or unreadable: read the store's
         return None
 
