@@ -23,6 +23,7 @@ class RunEarlyCopies:
 
     def __init__(self) -> None:
         self._started: dict[str, EarlyCopies] = {}
+        self._taken: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def start(
@@ -39,11 +40,17 @@ class RunEarlyCopies:
                 self._started[version] = EarlyCopies(bucket, version, find, logger)
 
     def take(self, version: str) -> dict[str, str]:
-        """The copies made for `version` (copied key -> archived key), waiting for them; {} if
-        none were started in this run."""
+        """The copies made for `version` (copied key -> archived key), waiting for them; the
+        same again for a retried publish; {} if none were started in this run."""
         with self._lock:
             copies = self._started.pop(version, None)
-        return copies.take() if copies is not None else {}
+        if copies is None:
+            with self._lock:
+                return self._taken.get(version, {})
+        taken = copies.take()
+        with self._lock:
+            self._taken[version] = taken
+        return taken
 
     def discard_all(self) -> None:
         """Delete the copies no publish took (the run is ending)."""
