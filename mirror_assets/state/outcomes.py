@@ -219,6 +219,15 @@ def healthy_names(status_dir: Path, stages: Iterable[str]) -> list[str]:
     return sorted(result or set())
 
 
+def stage_names(
+    status_dir: Path, upstream: Iterable[str], selected: Collection[str] | None
+) -> list[str]:
+    """The datastores a stage works on: healthy in every `upstream` stage, and only the
+    `selected` ones when given."""
+    names = healthy_names(status_dir, upstream)
+    return names if selected is None else [n for n in names if n in selected]
+
+
 @dataclass(frozen=True)
 class DatastoreStatus:
     """One datastore across every stage: what each stage made of it, and the first failure."""
@@ -298,9 +307,7 @@ def run_stage(
     """Run `stage` over the datastores healthy in every `upstream` stage (only the `selected`
     ones when given), skipping unchanged ones; returns (this run's outcomes, the merged record).
     `workers`, `cost`, `reuse` and `on_submit` as for `run_each`."""
-    names = healthy_names(status_dir, upstream)
-    if selected is not None:
-        names = [n for n in names if n in selected]
+    names = stage_names(status_dir, upstream, selected)
     # The total a progress display counts the per-datastore lines against (cli/progress.py);
     # at DEBUG: the event log stores it, the console shows it only with -v.
     logger.debug("%s: %d datastore(s) to do", stage, len(names))

@@ -16,7 +16,7 @@ from mirror_assets.defs.partitions import catalog_versions
 from mirror_assets.defs.resources import ObjectStore, RunEarlyCopies, RunOptions, StagingArea
 from mirror_assets.defs.retries import stop_on_full_disk
 from mirror_assets.state.digests import load_input_digests
-from mirror_assets.state.outcomes import healthy_names, run_stage
+from mirror_assets.state.outcomes import run_stage, stage_names
 from mirror_assets.state.reuse import first_reuse, reuser
 from mirror_assets.state.staging import VersionStaging
 from mirror_assets.store.archived_builds import (
@@ -79,12 +79,7 @@ def datastore_sidecars(
 
     key = context.partition_key
     archive = read_once(lambda: ArchivedBuilds(object_store.bucket(), key, context.log))
-    in_scope = run_options.scope().selected
-    names = [
-        n
-        for n in healthy_names(version.status, upstream_stages(context))
-        if in_scope is None or n in in_scope
-    ]
+    names = stage_names(version.status, upstream_stages(context), run_options.scope().selected)
     if run_options.reuse and not object_store.dry_run:
         # What another version's archive holds is copied into this one beside the build.
         early_copies.start(
